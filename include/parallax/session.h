@@ -1,0 +1,83 @@
+// Session: load an ONNX model once, run it many times.
+//
+//   parallax::SessionOptions opts;
+//   opts.threads = 2;
+//   auto session = parallax::Session::Load("model.onnx", opts);
+//   if (!session.ok()) { std::cerr << session.status().message() << "\n"; return 1; }
+//   auto outputs = (*session)->Run({{"input", input_tensor}});
+//
+// Run() is safe to call from several threads at once on one session: plans are built once
+// per input-shape signature and cached; each call gets its own arena.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "parallax/status.h"
+#include "parallax/tensor.h"
+
+namespace parallax {
+
+struct SessionOptions {
+  int threads = 0;             // total worker threads; 0 = number of online cores
+  bool optimize = true;        // graph passes (dead-node removal, fusions)
+  std::map<std::string, int64_t> dims;  // values for symbolic input dims, used by defaults
+};
+
+// One model input or output as declared in the file. Dims < 0 are symbolic or unknown;
+// dim_names[i] carries the symbol ("batch") where the file gives one.
+struct IoInfo {
+  std::string name;
+  DataType dtype = DataType::kUndefined;
+  Shape shape;
+  std::vector<std::string> dim_names;
+};
+
+// Facts about the plan built for one input-shape signature.
+struct PlanStats {
+  size_t arena_bytes = 0;      // planned peak of intermediate activations
+  size_t constant_bytes = 0;   // initializers plus plan-time folded constants
+  size_t nodes_executed = 0;   // nodes left after folding
+  size_t nodes_folded = 0;     // nodes evaluated at plan time
+  size_t dynamic_values = 0;   // values whose size is only known at run time
+};
+
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+
+class Session {
+ public:
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Loads and validates a model. External data files are resolved relative to the model's
+  // folder and may not escape it. Fails with a Status naming the node for unknown ops.
+  static StatusOr<std::unique_ptr<Session>> Load(const std::string& path,
+                                                 const SessionOptions& options = {});
+  // As Load, from bytes in memory; `base_dir` resolves external data ("" = none allowed).
+  static StatusOr<std::unique_ptr<Session>> LoadFromBytes(const void* data, size_t size,
+                                                          const SessionOptions& options = {},
+                                                          const std::string& base_dir = "");
+
+  const std::vector<IoInfo>& inputs() const;
+  const std::vector<IoInfo>& outputs() const;
+  int threads() const;
+
+  // Runs the model. Every graph input must be given once, with the declared dtype and a shape
+  // compatible with the declared one. Returns all graph outputs in declaration order.
+  StatusOr<NamedTensors> Run(const NamedTensors& inputs);
+
+  // Builds (or fetches the cached) plan for these input shapes and reports its statistics.
+  StatusOr<PlanStats> Plan(const NamedTensors& inputs);
+
+  struct Impl;
+
+ private:
+  explicit Session(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace parallax

@@ -1,0 +1,82 @@
+// The kernel interface: every op is a KernelDef row in the registry table (registry.cc).
+//
+// A kernel is two plain functions:
+//   infer(InferContext&)    — output dtypes and shapes from input dtypes/shapes. Inputs whose
+//                             *contents* decide the shape (Reshape's shape, Slice's starts...)
+//                             are read with ctx.Value(i); when the contents are not known yet
+//                             (plan time, non-constant input) Value returns nullptr and the
+//                             kernel returns NeedsValue(): the executor then infers this node at
+//                             run time, when every value is known.
+//   compute(KernelContext&) — fills the outputs, which the executor has already allocated with
+//                             the inferred shapes (in the planned arena or on the heap).
+// Errors are returned without the node prefix; the executor adds "Op node 'name': ".
+//
+// Traits the memory planner uses (declared here, never special-cased in the planner):
+//   inplace_input = k  — output 0 may be written over input k when that input dies here
+//                        (same dtype and element count); compute must tolerate out == in.
+//   alias = true       — output 0 is input 0's buffer with a new shape (Reshape, Squeeze...);
+//                        compute is not called when the executor aliases.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "ir/graph.h"
+#include "parallax/status.h"
+#include "parallax/tensor.h"
+
+namespace parallax {
+
+class ThreadPool;
+
+// What shape inference knows about one value.
+struct ValueInfo {
+  DataType dtype = DataType::kUndefined;
+  Shape shape;
+  const Tensor* value = nullptr;  // contents, when known
+};
+
+inline Status NeedsValue() { return Status(StatusCode::kNeedsValue, "needs input contents"); }
+
+struct InferContext {
+  const Node& node;
+  std::vector<const ValueInfo*> inputs;  // nullptr for an omitted optional input
+  std::vector<ValueInfo> outputs;        // sized to node.outputs; kernels set dtype and shape
+
+  size_t num_inputs() const { return inputs.size(); }
+  bool has(size_t i) const { return i < inputs.size() && inputs[i] != nullptr; }
+  const ValueInfo& in(size_t i) const { return *inputs[i]; }
+  const Tensor* Value(size_t i) const { return has(i) ? inputs[i]->value : nullptr; }
+  void SetOutput(size_t i, DataType dtype, Shape shape) {
+    outputs[i].dtype = dtype;
+    outputs[i].shape = std::move(shape);
+  }
+};
+
+struct KernelContext {
+  const Node& node;
+  std::vector<const Tensor*> inputs;  // nullptr for an omitted optional input
+  std::vector<Tensor*> outputs;       // allocated with the inferred dtype and shape
+  ThreadPool* pool = nullptr;         // never null at run time; may have 1 thread
+
+  size_t num_inputs() const { return inputs.size(); }
+  bool has(size_t i) const { return i < inputs.size() && inputs[i] != nullptr; }
+  const Tensor& in(size_t i) const { return *inputs[i]; }
+  Tensor& out(size_t i) { return *outputs[i]; }
+};
+
+using InferFn = Status (*)(InferContext&);
+using ComputeFn = Status (*)(KernelContext&);
+
+struct KernelDef {
+  const char* op_type;
+  const char* domain;     // "" = ai.onnx
+  int since_version;      // first opset this row implements
+  int until_version;      // last opset (inclusive); 0 = up to the newest
+  InferFn infer;
+  ComputeFn compute;
+  int inplace_input = -1;
+  bool alias = false;
+};
+
+}  // namespace parallax

@@ -1,0 +1,8 @@
+// Registry rows for this family; the kernels live in their own files in this folder.
+#include "kernels/ops/ops.h"
+
+namespace parallax::ops {
+
+std::vector<KernelDef> ElementwiseUnaryKernels() { return {}; }
+
+}  // namespace parallax::ops

@@ -1,0 +1,57 @@
+#include "runtime/thread_pool.h"
+
+#include <pthreadpool.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+extern "C" void openblas_set_num_threads(int num_threads);
+
+namespace parallax {
+
+int ThreadPool::DefaultThreads() {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? static_cast<int>(n) : 1;
+}
+
+ThreadPool::ThreadPool(int threads) : threads_(threads > 0 ? threads : DefaultThreads()) {
+  if (threads_ > 1) pool_ = pthreadpool_create(static_cast<size_t>(threads_));
+  // OpenBLAS keeps its own threads; they run only inside a GEMM call, while our pool is idle.
+  openblas_set_num_threads(threads_);
+}
+
+ThreadPool::~ThreadPool() {
+  if (pool_ != nullptr) pthreadpool_destroy(pool_);
+}
+
+namespace {
+struct ForTask {
+  const std::function<void(int64_t, int64_t)>* fn;
+  int64_t n;
+  int64_t chunk;
+};
+void RunChunk(void* arg, size_t i) {
+  auto* task = static_cast<ForTask*>(arg);
+  int64_t begin = static_cast<int64_t>(i) * task->chunk;
+  int64_t end = std::min(task->n, begin + task->chunk);
+  if (begin < end) (*task->fn)(begin, end);
+}
+}  // namespace
+
+void ThreadPool::ParallelFor(int64_t n, int64_t grain,
+                             const std::function<void(int64_t, int64_t)>& fn) {
+  if (n <= 0) return;
+  grain = std::max<int64_t>(grain, 1);
+  if (pool_ == nullptr || n <= grain) {
+    fn(0, n);
+    return;
+  }
+  // A few chunks per thread balance uneven work without much scheduling cost.
+  int64_t chunks = std::min<int64_t>(n / grain, int64_t{threads_} * 4);
+  chunks = std::max<int64_t>(chunks, 1);
+  ForTask task{&fn, n, (n + chunks - 1) / chunks};
+  size_t count = static_cast<size_t>((n + task.chunk - 1) / task.chunk);
+  pthreadpool_parallelize_1d(pool_, RunChunk, &task, count, 0);
+}
+
+}  // namespace parallax

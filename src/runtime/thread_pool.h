@@ -1,0 +1,39 @@
+// ThreadPool: the one pool of worker threads a session owns. It wraps pthreadpool, so
+// XNNPACK operators run on the same threads as our own kernels, and it sets OpenBLAS's
+// thread count to match so that the two never oversubscribe the cores.
+//
+//   ThreadPool pool(2);
+//   pool.ParallelFor(rows, /*grain=*/16, [&](int64_t begin, int64_t end) { ... });
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+struct pthreadpool;
+
+namespace parallax {
+
+class ThreadPool {
+ public:
+  // threads <= 0 means the number of online cores.
+  explicit ThreadPool(int threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int threads() const { return threads_; }
+  // For XNNPACK; nullptr when single-threaded (XNNPACK then runs on the caller).
+  pthreadpool* handle() { return pool_; }
+
+  // Calls fn(begin, end) over disjoint ranges covering [0, n). Ranges hold at least `grain`
+  // items, so small loops run inline on the caller. Blocks until all ranges are done.
+  void ParallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
+
+  static int DefaultThreads();
+
+ private:
+  int threads_;
+  pthreadpool* pool_ = nullptr;
+};
+
+}  // namespace parallax
