@@ -74,9 +74,10 @@ class Session {
   StatusOr<PlanStats> Plan(const NamedTensors& inputs);
 
   struct Impl;
+  // Internal: sessions are made by Load / LoadFromBytes.
+  explicit Session(std::unique_ptr<Impl> impl);
 
  private:
-  explicit Session(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 

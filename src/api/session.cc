@@ -1,1 +1,180 @@
-// session
+#include "parallax/session.h"
+
+#include <cstdlib>
+#include <mutex>
+
+#include "ir/passes/passes.h"
+#include "kernels/registry.h"
+#include "onnx/loader.h"
+#include "runtime/plan.h"
+#include "runtime/thread_pool.h"
+
+namespace parallax {
+
+struct Session::Impl {
+  std::shared_ptr<Graph> graph;
+  std::vector<IoInfo> inputs, outputs;
+  std::unique_ptr<ThreadPool> pool;
+  SessionOptions options;
+
+  struct CachedPlan {
+    std::unique_ptr<ExecutionPlan> plan;
+    std::mutex arenas_mu;
+    std::vector<std::shared_ptr<void>> free_arenas;  // reused across runs, one per concurrent Run
+  };
+  std::mutex plans_mu;
+  std::map<std::vector<int64_t>, std::shared_ptr<CachedPlan>> plans;
+
+  Status Validate(const NamedTensors& given, std::vector<Tensor>* ordered) const;
+  StatusOr<std::shared_ptr<CachedPlan>> GetPlan(const std::vector<Tensor>& ordered);
+};
+
+namespace {
+
+IoInfo MakeIo(const Graph& g, ValueId v) {
+  IoInfo io;
+  const Value& val = g.values[v];
+  io.name = val.name;
+  io.dtype = val.dtype;
+  if (val.shape) io.shape = *val.shape;
+  io.dim_names = val.dim_names;
+  io.dim_names.resize(io.shape.size());
+  return io;
+}
+
+Status CheckOps(const Graph& g) {
+  for (const Node& n : g.nodes) {
+    if (FindKernel(n.op_type, n.domain, n.opset) == nullptr) {
+      return NotImplemented(n.Describe() + "op '" + n.op_type + "' (domain '" + n.domain +
+                            "', opset " + std::to_string(n.opset) + ") is not supported");
+    }
+  }
+  return Status::Ok();
+}
+
+StatusOr<std::unique_ptr<Session>> Finish(Model model, const SessionOptions& options) {
+  PX_RETURN_IF_ERROR(CheckOps(*model.graph));
+  if (options.optimize) PX_RETURN_IF_ERROR(OptimizeGraph(model.graph.get()));
+  auto impl = std::make_unique<Session::Impl>();
+  impl->graph = model.graph;
+  impl->options = options;
+  impl->pool = std::make_unique<ThreadPool>(options.threads);
+  for (ValueId v : model.graph->inputs) impl->inputs.push_back(MakeIo(*model.graph, v));
+  for (ValueId v : model.graph->outputs) impl->outputs.push_back(MakeIo(*model.graph, v));
+  return std::unique_ptr<Session>(new Session(std::move(impl)));
+}
+
+}  // namespace
+
+Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Session::~Session() = default;
+
+StatusOr<std::unique_ptr<Session>> Session::Load(const std::string& path,
+                                                 const SessionOptions& options) {
+  PX_ASSIGN_OR_RETURN(Model m, LoadModelFile(path));
+  return Finish(std::move(m), options);
+}
+
+StatusOr<std::unique_ptr<Session>> Session::LoadFromBytes(const void* data, size_t size,
+                                                          const SessionOptions& options,
+                                                          const std::string& base_dir) {
+  PX_ASSIGN_OR_RETURN(Model m, LoadModel(data, size, base_dir));
+  return Finish(std::move(m), options);
+}
+
+const std::vector<IoInfo>& Session::inputs() const { return impl_->inputs; }
+const std::vector<IoInfo>& Session::outputs() const { return impl_->outputs; }
+int Session::threads() const { return impl_->pool->threads(); }
+
+Status Session::Impl::Validate(const NamedTensors& given, std::vector<Tensor>* ordered) const {
+  ordered->assign(inputs.size(), Tensor());
+  for (const auto& [name, t] : given) {
+    size_t i = 0;
+    while (i < inputs.size() && inputs[i].name != name) ++i;
+    if (i == inputs.size()) {
+      std::string names;
+      for (const auto& io : inputs) names += (names.empty() ? "'" : ", '") + io.name + "'";
+      return InvalidArgument("unknown input '" + name + "'; the model's inputs are " + names);
+    }
+    if (ordered->at(i).defined()) return InvalidArgument("input '" + name + "' is given twice");
+    const IoInfo& io = inputs[i];
+    if (io.dtype != DataType::kUndefined && t.dtype() != io.dtype) {
+      return InvalidArgument("input '" + name + "': expected dtype " + DataTypeName(io.dtype) +
+                             ", got " + DataTypeName(t.dtype()));
+    }
+    if (!io.shape.empty() || graph->values[graph->inputs[i]].shape.has_value()) {
+      bool match = io.shape.size() == t.shape().size();
+      for (size_t d = 0; match && d < io.shape.size(); ++d) {
+        if (io.shape[d] >= 0 && io.shape[d] != t.shape()[d]) match = false;
+      }
+      if (!match) {
+        return InvalidArgument("input '" + name + "': expected shape " + ShapeToString(io.shape) +
+                               " (-1 = any), got " + ShapeToString(t.shape()));
+      }
+    }
+    if (t.numel() > 0 && t.raw() == nullptr) return InvalidArgument("input '" + name + "' has no data");
+    (*ordered)[i] = t;
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (!ordered->at(i).defined()) return InvalidArgument("missing input '" + inputs[i].name + "'");
+  }
+  return Status::Ok();
+}
+
+StatusOr<std::shared_ptr<Session::Impl::CachedPlan>> Session::Impl::GetPlan(
+    const std::vector<Tensor>& ordered) {
+  std::vector<int64_t> key;
+  for (const Tensor& t : ordered) {
+    key.push_back(static_cast<int64_t>(t.dtype()) * 1000 + t.rank());
+    key.insert(key.end(), t.shape().begin(), t.shape().end());
+  }
+  std::lock_guard<std::mutex> lock(plans_mu);
+  auto it = plans.find(key);
+  if (it != plans.end()) return it->second;
+  std::vector<ValueInfo> infos;
+  for (const Tensor& t : ordered) infos.push_back(ValueInfo{t.dtype(), t.shape(), nullptr});
+  PX_ASSIGN_OR_RETURN(auto plan, BuildPlan(*graph, infos, pool.get()));
+  auto cached = std::make_shared<CachedPlan>();
+  cached->plan = std::move(plan);
+  plans[key] = cached;
+  return cached;
+}
+
+StatusOr<PlanStats> Session::Plan(const NamedTensors& inputs) {
+  std::vector<Tensor> ordered;
+  PX_RETURN_IF_ERROR(impl_->Validate(inputs, &ordered));
+  PX_ASSIGN_OR_RETURN(auto cached, impl_->GetPlan(ordered));
+  return cached->plan->stats;
+}
+
+StatusOr<NamedTensors> Session::Run(const NamedTensors& inputs) {
+  std::vector<Tensor> ordered;
+  PX_RETURN_IF_ERROR(impl_->Validate(inputs, &ordered));
+  PX_ASSIGN_OR_RETURN(auto cached, impl_->GetPlan(ordered));
+  std::shared_ptr<void> arena;
+  {
+    std::lock_guard<std::mutex> lock(cached->arenas_mu);
+    if (!cached->free_arenas.empty()) {
+      arena = std::move(cached->free_arenas.back());
+      cached->free_arenas.pop_back();
+    }
+  }
+  if (!arena) {
+    size_t bytes = ((cached->plan->arena_bytes + 63) / 64) * 64 + 64;
+    void* p = std::aligned_alloc(64, bytes);
+    if (p == nullptr) return OutOfMemory("cannot allocate the " + std::to_string(bytes) + "-byte arena");
+    arena = std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+  }
+  std::vector<Tensor> outs;
+  Status st = Execute(*impl_->graph, *cached->plan, ordered, impl_->pool.get(), arena.get(), &outs);
+  {
+    std::lock_guard<std::mutex> lock(cached->arenas_mu);
+    cached->free_arenas.push_back(std::move(arena));
+  }
+  PX_RETURN_IF_ERROR(st);
+  NamedTensors result;
+  for (size_t i = 0; i < outs.size(); ++i) result.emplace_back(impl_->outputs[i].name, std::move(outs[i]));
+  return result;
+}
+
+}  // namespace parallax

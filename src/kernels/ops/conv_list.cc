@@ -3,6 +3,15 @@
 
 namespace parallax::ops {
 
-std::vector<KernelDef> ConvKernels() { return {}; }
+std::vector<KernelDef> ConvRows();           // conv.cc
+std::vector<KernelDef> ConvTransposeRows();  // conv_transpose.cc
+
+std::vector<KernelDef> ConvKernels() {
+  std::vector<KernelDef> rows;
+  for (auto list : {ConvRows, ConvTransposeRows}) {
+    for (const KernelDef& k : list()) rows.push_back(k);
+  }
+  return rows;
+}
 
 }  // namespace parallax::ops

@@ -1,8 +1,15 @@
 // Registry rows for this family; the kernels live in their own files in this folder.
+#include "kernels/ops/elementwise_binary.h"
 #include "kernels/ops/ops.h"
 
 namespace parallax::ops {
 
-std::vector<KernelDef> ElementwiseBinaryKernels() { return {}; }
+std::vector<KernelDef> ElementwiseBinaryKernels() {
+  std::vector<KernelDef> rows;
+  for (auto list : {ElementwiseBinaryArithRows, ElementwiseBinaryLogicRows}) {
+    for (const KernelDef& k : list()) rows.push_back(k);
+  }
+  return rows;
+}
 
 }  // namespace parallax::ops

@@ -3,6 +3,15 @@
 
 namespace parallax::ops {
 
-std::vector<KernelDef> MatMulKernels() { return {}; }
+std::vector<KernelDef> MatMulRows();  // matmul.cc (MatMul, parallax FusedMatMul)
+std::vector<KernelDef> GemmRows();    // matmul_gemm.cc
+
+std::vector<KernelDef> MatMulKernels() {
+  std::vector<KernelDef> rows;
+  for (auto list : {MatMulRows, GemmRows}) {
+    for (const KernelDef& k : list()) rows.push_back(k);
+  }
+  return rows;
+}
 
 }  // namespace parallax::ops

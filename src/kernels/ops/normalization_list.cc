@@ -3,6 +3,18 @@
 
 namespace parallax::ops {
 
-std::vector<KernelDef> NormalizationKernels() { return {}; }
+std::vector<KernelDef> NormalizationSoftmaxKernels();    // normalization_softmax.cc
+std::vector<KernelDef> NormalizationLayerNormKernels();  // normalization_layer_norm.cc
+std::vector<KernelDef> NormalizationBatchNormKernels();  // normalization_batch_norm.cc
+std::vector<KernelDef> NormalizationLpMvnKernels();      // normalization_lp_mvn.cc
+
+std::vector<KernelDef> NormalizationKernels() {
+  std::vector<KernelDef> rows;
+  for (auto list : {NormalizationSoftmaxKernels, NormalizationLayerNormKernels,
+                    NormalizationBatchNormKernels, NormalizationLpMvnKernels}) {
+    for (const KernelDef& k : list()) rows.push_back(k);
+  }
+  return rows;
+}
 
 }  // namespace parallax::ops

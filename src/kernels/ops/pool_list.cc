@@ -3,6 +3,8 @@
 
 namespace parallax::ops {
 
-std::vector<KernelDef> PoolKernels() { return {}; }
+std::vector<KernelDef> PoolRows();  // pool.cc (Max/Average/Lp pools and their Global forms)
+
+std::vector<KernelDef> PoolKernels() { return PoolRows(); }
 
 }  // namespace parallax::ops

@@ -1,0 +1,15 @@
+// Graph passes run once at load, before any plan is built. Each pass is its own function
+// in its own file; OptimizeGraph runs them in order.
+#pragma once
+
+#include "ir/graph.h"
+
+namespace parallax {
+
+// Runs every pass below, in order, and relinks the graph.
+Status OptimizeGraph(Graph* graph);
+
+// Removes nodes whose outputs reach no graph output.
+Status RemoveDeadNodes(Graph* graph);
+
+}  // namespace parallax

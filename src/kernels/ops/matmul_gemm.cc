@@ -1,0 +1,154 @@
+// Gemm: Y = alpha * op(A) * op(B) + beta * C, C unidirectionally broadcast to (M, N).
+// float32/float64 via cblas; int32/int64/uint32/uint64 via a plain loop.
+#include <cblas.h>
+
+#include <climits>
+#include <string>
+
+#include "kernels/kernel_util.h"
+#include "runtime/thread_pool.h"
+
+namespace parallax::ops {
+namespace {
+
+struct GemmDims {
+  int64_t M, N, K;
+  bool ta, tb;
+};
+
+Status GemmShapes(const Node& node, const Shape& a, const Shape& b, const Shape* c, GemmDims* d) {
+  if (a.size() != 2 || b.size() != 2) {
+    return InvalidArgument("Gemm expects 2-D A and B, got " + ShapeToString(a) + " and " + ShapeToString(b));
+  }
+  d->ta = node.GetInt("transA", 0) != 0;
+  d->tb = node.GetInt("transB", 0) != 0;
+  d->M = d->ta ? a[1] : a[0];
+  d->K = d->ta ? a[0] : a[1];
+  const int64_t kb = d->tb ? b[1] : b[0];
+  d->N = d->tb ? b[0] : b[1];
+  if (kb != d->K) {
+    return InvalidArgument("Gemm inner dimensions differ: A " + ShapeToString(a) + (d->ta ? " (transposed)" : "") +
+                           " and B " + ShapeToString(b) + (d->tb ? " (transposed)" : ""));
+  }
+  if (c != nullptr) {
+    const Shape& s = *c;
+    bool ok = s.size() <= 2;
+    if (ok && s.size() == 2) ok = (s[0] == 1 || s[0] == d->M) && (s[1] == 1 || s[1] == d->N);
+    if (ok && s.size() == 1) ok = s[0] == 1 || s[0] == d->N;
+    if (!ok) {
+      return InvalidArgument("Gemm C has shape " + ShapeToString(s) + ", not broadcastable to [" +
+                             std::to_string(d->M) + "," + std::to_string(d->N) + "]");
+    }
+  }
+  if (d->M > INT_MAX || d->N > INT_MAX || d->K > INT_MAX) return NotImplemented("Gemm dims exceed 2^31");
+  return Status::Ok();
+}
+
+Status GemmInfer(InferContext& ctx) {
+  if (ctx.num_inputs() < 2 || !ctx.has(0) || !ctx.has(1)) return InvalidArgument("Gemm expects inputs A and B");
+  const DataType dt = ctx.in(0).dtype;
+  if (ctx.in(1).dtype != dt || (ctx.has(2) && ctx.in(2).dtype != dt)) {
+    return InvalidArgument("Gemm inputs must share one dtype");
+  }
+  switch (dt) {
+    case DataType::kFloat32: case DataType::kFloat64: case DataType::kInt32: case DataType::kInt64:
+    case DataType::kUInt32: case DataType::kUInt64:
+      break;
+    default:
+      return NotImplemented(std::string("Gemm does not support dtype ") + DataTypeName(dt));
+  }
+  GemmDims d;
+  PX_RETURN_IF_ERROR(GemmShapes(ctx.node, ctx.in(0).shape, ctx.in(1).shape,
+                                ctx.has(2) ? &ctx.in(2).shape : nullptr, &d));
+  ctx.SetOutput(0, dt, {d.M, d.N});
+  return Status::Ok();
+}
+
+void BlasGemm(const GemmDims& d, float alpha, const float* a, const float* b, float beta, float* y) {
+  cblas_sgemm(CblasRowMajor, d.ta ? CblasTrans : CblasNoTrans, d.tb ? CblasTrans : CblasNoTrans,
+              static_cast<int>(d.M), static_cast<int>(d.N), static_cast<int>(d.K), alpha, a,
+              static_cast<int>(d.ta ? d.M : d.K), b, static_cast<int>(d.tb ? d.K : d.N), beta, y,
+              static_cast<int>(d.N));
+}
+void BlasGemm(const GemmDims& d, double alpha, const double* a, const double* b, double beta, double* y) {
+  cblas_dgemm(CblasRowMajor, d.ta ? CblasTrans : CblasNoTrans, d.tb ? CblasTrans : CblasNoTrans,
+              static_cast<int>(d.M), static_cast<int>(d.N), static_cast<int>(d.K), alpha, a,
+              static_cast<int>(d.ta ? d.M : d.K), b, static_cast<int>(d.tb ? d.K : d.N), beta, y,
+              static_cast<int>(d.N));
+}
+
+template <typename T>
+void RunGemm(const GemmDims& d, const Node& node, const T* a, const T* b, const Tensor* C, T* y,
+             ThreadPool* pool) {
+  const int64_t M = d.M, N = d.N, K = d.K;
+  if (M == 0 || N == 0) return;
+  const double alpha_d = node.GetFloat("alpha", 1.0f), beta_d = node.GetFloat("beta", 1.0f);
+  const T alpha = static_cast<T>(alpha_d), beta = static_cast<T>(beta_d);
+  const bool use_c = C != nullptr && beta_d != 0.0;
+  // Y = beta * broadcast(C) (or 0).
+  if (use_c) {
+    const T* c = C->data<T>();
+    const Shape& s = C->shape();
+    const int64_t cm = s.size() == 2 ? s[0] : 1;
+    const int64_t cn = s.empty() ? 1 : s.back();
+    for (int64_t i = 0; i < M; ++i) {
+      const T* crow = c + (cm == 1 ? 0 : i) * cn;
+      T* yrow = y + i * N;
+      if (cn == 1) {
+        for (int64_t j = 0; j < N; ++j) yrow[j] = beta * crow[0];
+      } else {
+        for (int64_t j = 0; j < N; ++j) yrow[j] = beta * crow[j];
+      }
+    }
+  } else {
+    for (int64_t i = 0; i < M * N; ++i) y[i] = T(0);
+  }
+  if (K == 0) return;
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+    BlasGemm(d, alpha, a, b, T(1), y);
+  } else {
+    const int64_t lda = d.ta ? M : K, ldb = d.tb ? K : N;
+    pool->ParallelFor(M, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, N * K)), [&](int64_t r0, int64_t r1) {
+      for (int64_t i = r0; i < r1; ++i) {
+        T* yrow = y + i * N;
+        for (int64_t k = 0; k < K; ++k) {
+          const T av = alpha * (d.ta ? a[k * lda + i] : a[i * lda + k]);
+          for (int64_t j = 0; j < N; ++j) yrow[j] += av * (d.tb ? b[j * ldb + k] : b[k * ldb + j]);
+        }
+      }
+    });
+  }
+}
+
+Status GemmCompute(KernelContext& ctx) {
+  const Tensor* C = ctx.has(2) ? &ctx.in(2) : nullptr;
+  GemmDims d;
+  PX_RETURN_IF_ERROR(GemmShapes(ctx.node, ctx.in(0).shape(), ctx.in(1).shape(), C ? &C->shape() : nullptr, &d));
+  Tensor& Y = ctx.out(0);
+  switch (Y.dtype()) {
+#define PX_GEMM_CASE(DT, T)                                                                     \
+  case DT:                                                                                      \
+    RunGemm<T>(d, ctx.node, ctx.in(0).data<T>(), ctx.in(1).data<T>(), C, Y.data<T>(), ctx.pool); \
+    break;
+    PX_GEMM_CASE(DataType::kFloat32, float)
+    PX_GEMM_CASE(DataType::kFloat64, double)
+    PX_GEMM_CASE(DataType::kInt32, int32_t)
+    PX_GEMM_CASE(DataType::kInt64, int64_t)
+    PX_GEMM_CASE(DataType::kUInt32, uint32_t)
+    PX_GEMM_CASE(DataType::kUInt64, uint64_t)
+#undef PX_GEMM_CASE
+    default:
+      return NotImplemented(std::string("Gemm does not support dtype ") + DataTypeName(Y.dtype()));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::vector<KernelDef> GemmRows() {
+  return {
+      {"Gemm", "", 1, 0, GemmInfer, GemmCompute},
+  };
+}
+
+}  // namespace parallax::ops

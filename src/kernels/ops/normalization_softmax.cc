@@ -1,0 +1,177 @@
+// Softmax and LogSoftmax. Opset 1-12: the input is coerced to 2-D at `axis` (default 1) and
+// each row [axis:] is normalised. Opset 13+: normalised along the single axis (default -1).
+// Numerically stable (the row max is subtracted). float32 / float64.
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "kernels/kernel_util.h"
+#include "runtime/thread_pool.h"
+
+namespace parallax::ops {
+namespace {
+
+struct SoftmaxGeom {
+  int64_t outer = 1, n = 1, inner = 1;
+};
+
+StatusOr<SoftmaxGeom> Geometry(const Node& node, const Shape& shape) {
+  const int64_t rank = static_cast<int64_t>(shape.size());
+  SoftmaxGeom g;
+  if (rank == 0) return g;  // a scalar is a single row of one element
+  if (node.opset < 13) {
+    PX_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(node.GetInt("axis", 1), rank));
+    for (int64_t i = 0; i < axis; ++i) g.outer *= shape[i];
+    g.n = 1;
+    for (int64_t i = axis; i < rank; ++i) g.n *= shape[i];
+    return g;
+  }
+  PX_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(node.GetInt("axis", -1), rank));
+  for (int64_t i = 0; i < axis; ++i) g.outer *= shape[i];
+  g.n = shape[axis];
+  for (int64_t i = axis + 1; i < rank; ++i) g.inner *= shape[i];
+  return g;
+}
+
+Status SoftmaxInfer(InferContext& ctx) {
+  if (!ctx.has(0)) return InvalidArgument("missing input 'input'");
+  const DataType dt = ctx.in(0).dtype;
+  if (dt != DataType::kFloat32 && dt != DataType::kFloat64) {
+    return NotImplemented(std::string("dtype ") + DataTypeName(dt) + " is not supported by " +
+                          ctx.node.op_type + " (float32, float64)");
+  }
+  PX_ASSIGN_OR_RETURN(SoftmaxGeom g, Geometry(ctx.node, ctx.in(0).shape));
+  (void)g;
+  ctx.SetOutput(0, dt, ctx.in(0).shape);
+  return Status::Ok();
+}
+
+template <typename T>
+T RowMax(const T* x, int64_t n) {
+  T m[8];
+  for (int l = 0; l < 8; ++l) m[l] = -INFINITY;
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int l = 0; l < 8; ++l) m[l] = x[i + l] > m[l] ? x[i + l] : m[l];
+  }
+  for (; i < n; ++i) m[0] = x[i] > m[0] ? x[i] : m[0];
+  T r = m[0];
+  for (int l = 1; l < 8; ++l) r = m[l] > r ? m[l] : r;
+  return r;
+}
+
+template <typename T, bool kLog>
+void SoftmaxRow(const T* x, T* y, int64_t n) {
+  T mx = RowMax(x, n);
+  if (!std::isfinite(mx)) mx = 0;  // all -inf (or inf/nan): let the arithmetic produce nan/0
+  T s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  if constexpr (kLog) {
+    for (; i + 8 <= n; i += 8) {
+      for (int l = 0; l < 8; ++l) s[l] += std::exp(x[i + l] - mx);
+    }
+    for (; i < n; ++i) s[0] += std::exp(x[i] - mx);
+  } else {
+    for (; i + 8 <= n; i += 8) {
+      for (int l = 0; l < 8; ++l) {
+        y[i + l] = std::exp(x[i + l] - mx);
+        s[l] += y[i + l];
+      }
+    }
+    for (; i < n; ++i) {
+      y[i] = std::exp(x[i] - mx);
+      s[0] += y[i];
+    }
+  }
+  T sum = 0;
+  for (int l = 0; l < 8; ++l) sum += s[l];
+  if constexpr (kLog) {
+    const T sh = mx + std::log(sum);
+    for (int64_t j = 0; j < n; ++j) y[j] = x[j] - sh;
+  } else {
+    const T inv = T(1) / sum;
+    for (int64_t j = 0; j < n; ++j) y[j] *= inv;
+  }
+}
+
+// Softmax along the middle dim of a [n, inner] block.
+template <typename T, bool kLog>
+void SoftmaxStrided(const T* x, T* y, int64_t n, int64_t inner, T* mx, T* sum) {
+  for (int64_t k = 0; k < inner; ++k) { mx[k] = -INFINITY; sum[k] = 0; }
+  for (int64_t i = 0; i < n; ++i) {
+    const T* r = x + i * inner;
+    for (int64_t k = 0; k < inner; ++k) mx[k] = r[k] > mx[k] ? r[k] : mx[k];
+  }
+  for (int64_t k = 0; k < inner; ++k) if (!std::isfinite(mx[k])) mx[k] = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const T* r = x + i * inner;
+    T* o = y + i * inner;
+    for (int64_t k = 0; k < inner; ++k) {
+      const T e = std::exp(r[k] - mx[k]);
+      if constexpr (!kLog) o[k] = e;
+      sum[k] += e;
+    }
+  }
+  if constexpr (kLog) {
+    for (int64_t k = 0; k < inner; ++k) sum[k] = mx[k] + std::log(sum[k]);
+    for (int64_t i = 0; i < n; ++i) {
+      const T* r = x + i * inner;
+      T* o = y + i * inner;
+      for (int64_t k = 0; k < inner; ++k) o[k] = r[k] - sum[k];
+    }
+  } else {
+    for (int64_t k = 0; k < inner; ++k) sum[k] = T(1) / sum[k];
+    for (int64_t i = 0; i < n; ++i) {
+      T* o = y + i * inner;
+      for (int64_t k = 0; k < inner; ++k) o[k] *= sum[k];
+    }
+  }
+}
+
+template <typename T, bool kLog>
+void SoftmaxTyped(const T* x, T* y, const SoftmaxGeom& g, ThreadPool* pool) {
+  const int64_t block = g.n * g.inner;
+  const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, block));
+  if (g.inner == 1) {
+    pool->ParallelFor(g.outer, grain, [&](int64_t b, int64_t e) {
+      for (int64_t o = b; o < e; ++o) SoftmaxRow<T, kLog>(x + o * g.n, y + o * g.n, g.n);
+    });
+    return;
+  }
+  pool->ParallelFor(g.outer, grain, [&](int64_t b, int64_t e) {
+    std::vector<T> mx(static_cast<size_t>(g.inner)), sum(static_cast<size_t>(g.inner));
+    for (int64_t o = b; o < e; ++o) {
+      SoftmaxStrided<T, kLog>(x + o * block, y + o * block, g.n, g.inner, mx.data(), sum.data());
+    }
+  });
+}
+
+Status SoftmaxCompute(KernelContext& ctx) {
+  const Tensor& in = ctx.in(0);
+  Tensor& out = ctx.out(0);
+  if (in.numel() == 0) return Status::Ok();
+  PX_ASSIGN_OR_RETURN(SoftmaxGeom g, Geometry(ctx.node, in.shape()));
+  const bool log = ctx.node.op_type == "LogSoftmax";
+  if (in.dtype() == DataType::kFloat32) {
+    if (log) SoftmaxTyped<float, true>(in.data<float>(), out.data<float>(), g, ctx.pool);
+    else SoftmaxTyped<float, false>(in.data<float>(), out.data<float>(), g, ctx.pool);
+  } else {
+    if (log) SoftmaxTyped<double, true>(in.data<double>(), out.data<double>(), g, ctx.pool);
+    else SoftmaxTyped<double, false>(in.data<double>(), out.data<double>(), g, ctx.pool);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::vector<KernelDef> NormalizationSoftmaxKernels() {
+  std::vector<KernelDef> rows;
+  for (const char* op : {"Softmax", "LogSoftmax"}) {
+    rows.push_back({op, "", 1, 12, SoftmaxInfer, SoftmaxCompute, 0});
+    rows.push_back({op, "", 13, 0, SoftmaxInfer, SoftmaxCompute, 0});
+  }
+  return rows;
+}
+
+}  // namespace parallax::ops

@@ -1,0 +1,83 @@
+// The sequential executor: walks the plan's steps in order over one arena.
+#include "runtime/plan.h"
+
+namespace parallax {
+
+Status RunNodeDynamic(const Node& node, const KernelDef& kernel,
+                      const std::vector<const Tensor*>& inputs, ThreadPool* pool,
+                      std::vector<Tensor>* outputs) {
+  std::vector<ValueInfo> infos(inputs.size());
+  InferContext ictx{node, {}, {}};
+  ictx.outputs.resize(node.outputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i] == nullptr) {
+      ictx.inputs.push_back(nullptr);
+      continue;
+    }
+    infos[i] = ValueInfo{inputs[i]->dtype(), inputs[i]->shape(),
+                         inputs[i]->raw() != nullptr || inputs[i]->numel() == 0 ? inputs[i] : nullptr};
+    ictx.inputs.push_back(&infos[i]);
+  }
+  PX_RETURN_IF_ERROR(kernel.infer(ictx).WithPrefix(node.Describe()));
+  outputs->clear();
+  for (const ValueInfo& vi : ictx.outputs) {
+    auto t = Tensor::Allocate(vi.dtype, vi.shape);
+    if (!t.ok()) return t.status().WithPrefix(node.Describe());
+    outputs->push_back(std::move(t).value());
+  }
+  KernelContext kctx{node, inputs, {}, pool};
+  for (Tensor& t : *outputs) kctx.outputs.push_back(&t);
+  return kernel.compute(kctx).WithPrefix(node.Describe());
+}
+
+Status Execute(const Graph& graph, const ExecutionPlan& plan, const std::vector<Tensor>& inputs,
+               ThreadPool* pool, void* arena, std::vector<Tensor>* outputs) {
+  using Kind = ValueSlot::Kind;
+  std::vector<Tensor> vals(plan.slots.size());
+  auto* base = static_cast<uint8_t*>(arena);
+  for (size_t i = 0; i < graph.inputs.size(); ++i) vals[graph.inputs[i]] = inputs[i];
+  for (ValueId v = 0; v < static_cast<ValueId>(plan.slots.size()); ++v) {
+    const ValueSlot& s = plan.slots[v];
+    if (s.kind == Kind::kConstant) {
+      vals[v] = *s.constant;
+    } else if (s.kind == Kind::kArena) {
+      vals[v] = Tensor::Wrap(s.dtype, s.shape, base + s.offset);
+    }
+  }
+  for (ValueId v = 0; v < static_cast<ValueId>(plan.slots.size()); ++v) {
+    const ValueSlot& s = plan.slots[v];
+    if (s.kind == Kind::kAlias && plan.slots[s.alias_of].kind != Kind::kDynamic) {
+      vals[v] = vals[s.alias_of].Reshaped(s.shape);
+    }
+  }
+
+  std::vector<const Tensor*> ins;
+  std::vector<Tensor*> outs;
+  std::vector<Tensor> dyn_outs;
+  for (const PlanStep& step : plan.steps) {
+    const Node& node = graph.nodes[step.node];
+    ins.clear();
+    for (ValueId v : node.inputs) ins.push_back(v == kNoValue ? nullptr : &vals[v]);
+    if (step.dynamic) {
+      PX_RETURN_IF_ERROR(RunNodeDynamic(node, *step.kernel, ins, pool, &dyn_outs));
+      for (size_t i = 0; i < node.outputs.size() && i < dyn_outs.size(); ++i) {
+        vals[node.outputs[i]] = std::move(dyn_outs[i]);
+      }
+    } else if (!step.aliased) {
+      outs.clear();
+      for (ValueId v : node.outputs) outs.push_back(&vals[v]);
+      KernelContext ctx{node, ins, outs, pool};
+      PX_RETURN_IF_ERROR(step.kernel->compute(ctx).WithPrefix(node.Describe()));
+    }
+    for (ValueId v : step.release) vals[v] = Tensor();
+  }
+  outputs->clear();
+  for (ValueId v : graph.outputs) {
+    auto t = vals[v].Clone();
+    if (!t.ok()) return t.status();
+    outputs->push_back(std::move(t).value());
+  }
+  return Status::Ok();
+}
+
+}  // namespace parallax

@@ -1,0 +1,191 @@
+// MatMul, FusedMatMul and Gemm against naive references (kernels/reference/matmul_ref).
+#include <cmath>
+#include <random>
+
+#include "kernel_test_util.h"
+#include "kernels/reference/matmul_ref.h"
+
+namespace parallax::testing {
+namespace {
+
+void CheckMatMul(const Shape& a, const Shape& b, std::mt19937& rng, ThreadPool* pool = nullptr) {
+  Tensor ta = RandomFloat(a, rng), tb = RandomFloat(b, rng);
+  auto out = RunKernel(MakeNode("MatMul", 13), {ta, tb}, pool);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  SCOPED_TRACE(ShapeToString(a) + " x " + ShapeToString(b));
+  ExpectClose((*out)[0], ref::MatMulRef(ta, tb), 1e-5);
+}
+
+TEST(MatMul, ShapesAndBroadcast) {
+  std::mt19937 rng(1);
+  CheckMatMul({3, 4}, {4, 5}, rng);
+  CheckMatMul({4}, {4}, rng);             // 1-D x 1-D -> scalar
+  CheckMatMul({4}, {2, 4, 3}, rng);       // 1-D A
+  CheckMatMul({2, 3, 4}, {4}, rng);       // 1-D B
+  CheckMatMul({2, 5, 3, 4}, {4, 6}, rng); // fold batch into M
+  CheckMatMul({3, 4}, {2, 4, 6}, rng);    // A broadcast over B's batch
+  CheckMatMul({2, 1, 3, 4}, {1, 3, 4, 2}, rng);  // two-sided broadcast
+  CheckMatMul({1, 3, 4}, {5, 4, 2}, rng);
+  CheckMatMul({2, 3, 0}, {0, 4}, rng);    // K = 0 -> zeros
+  CheckMatMul({0, 3, 4}, {4, 2}, rng);    // empty batch
+  CheckMatMul({2, 0, 4}, {2, 4, 3}, rng); // M = 0
+  // Attention-like: batched activation x activation, large enough for the sequential path.
+  CheckMatMul({2, 4, 64, 32}, {2, 4, 32, 64}, rng, &TestPool());
+  CheckMatMul({1, 2, 130, 70}, {1, 2, 70, 90}, rng, &TestPool());
+  CheckMatMul({3, 200, 96}, {96, 128}, rng, &TestPool());
+}
+
+TEST(MatMul, RandomBroadcast) {
+  std::mt19937 rng(2);
+  std::uniform_int_distribution<int> d(1, 5), r(0, 2), one(0, 2);
+  for (int iter = 0; iter < 30; ++iter) {
+    const int64_t M = d(rng), K = d(rng), N = d(rng);
+    Shape batch;
+    for (int i = 0, n = r(rng) + 1; i < n; ++i) batch.push_back(d(rng));
+    Shape a = batch, b = batch;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (one(rng) == 0) a[i] = 1;
+      if (one(rng) == 0) b[i] = 1;
+    }
+    if (one(rng) == 0) a.erase(a.begin());
+    a.push_back(M);
+    a.push_back(K);
+    b.push_back(K);
+    b.push_back(N);
+    CheckMatMul(a, b, rng, iter % 2 ? &TestPool() : nullptr);
+  }
+}
+
+TEST(MatMul, IntegerAndDouble) {
+  Tensor a = MakeTensor<int64_t>({2, 2, 3}, {1, 2, 3, 4, 5, 6, -1, 0, 2, 3, 1, -2}, DataType::kInt64);
+  Tensor b = MakeTensor<int64_t>({3, 2}, {1, 0, 0, 1, 2, -1}, DataType::kInt64);
+  auto out = RunKernel(MakeNode("MatMul"), {a, b});
+  ASSERT_TRUE(out.ok());
+  const std::vector<int64_t> expect = {7, -1, 16, -1, 3, -2, -1, 3};
+  for (size_t i = 0; i < expect.size(); ++i) EXPECT_EQ((*out)[0].data<int64_t>()[i], expect[i]);
+
+  Tensor ai = MakeTensor<int32_t>({3}, {1, 2, 3}, DataType::kInt32);
+  Tensor bi = MakeTensor<int32_t>({3}, {4, 5, 6}, DataType::kInt32);
+  auto oi = RunKernel(MakeNode("MatMul"), {ai, bi});
+  ASSERT_TRUE(oi.ok());
+  EXPECT_EQ((*oi)[0].rank(), 0);
+  EXPECT_EQ((*oi)[0].data<int32_t>()[0], 32);
+
+  Tensor ad = MakeTensor<double>({1, 2}, {0.5, 0.25}, DataType::kFloat64);
+  Tensor bd = MakeTensor<double>({2, 2}, {2, 4, 8, 16}, DataType::kFloat64);
+  auto od = RunKernel(MakeNode("MatMul"), {ad, bd});
+  ASSERT_TRUE(od.ok());
+  EXPECT_DOUBLE_EQ((*od)[0].data<double>()[0], 3.0);
+  EXPECT_DOUBLE_EQ((*od)[0].data<double>()[1], 6.0);
+}
+
+TEST(MatMul, Errors) {
+  std::mt19937 rng(3);
+  EXPECT_FALSE(RunKernel(MakeNode("MatMul"), {RandomFloat({2, 3}, rng), RandomFloat({4, 2}, rng)}).ok());
+  EXPECT_FALSE(RunKernel(MakeNode("MatMul"), {RandomFloat({2, 2, 3}, rng), RandomFloat({3, 3, 2}, rng)}).ok());
+  EXPECT_FALSE(RunKernel(MakeNode("MatMul"), {RandomFloat({}, rng), RandomFloat({3}, rng)}).ok());
+  EXPECT_FALSE(RunKernel(MakeNode("MatMul"), {RandomFloat({2, 3}, rng), Int64Tensor({3, 2}, {})}).ok());
+}
+
+double Act(const std::string& a, double v) {
+  if (a == "Relu") return std::max(v, 0.0);
+  if (a == "Sigmoid") return 1.0 / (1.0 + std::exp(-v));
+  if (a == "Silu") return v / (1.0 + std::exp(-v));
+  if (a == "Gelu") return 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0)));
+  return v;
+}
+
+TEST(FusedMatMul, BiasAndActivation) {
+  std::mt19937 rng(4);
+  for (const char* act : {"", "Relu", "Gelu", "Silu", "Sigmoid"}) {
+    for (bool bias : {false, true}) {
+      Tensor a = RandomFloat({2, 5, 8}, rng, -2, 2), b = RandomFloat({8, 7}, rng, -2, 2);
+      Tensor c = RandomFloat({7}, rng);
+      Node n = MakeNode("FusedMatMul", 1);
+      n.domain = "parallax";
+      SetString(n, "activation", act);
+      auto out = RunKernel(n, {a, b, bias ? c : Tensor()}, &TestPool());
+      ASSERT_TRUE(out.ok()) << out.status().message();
+      Tensor expect = ref::MatMulRef(a, b);
+      for (int64_t i = 0; i < expect.numel(); ++i) {
+        double v = expect.data<float>()[i] + (bias ? c.data<float>()[i % 7] : 0.0);
+        expect.data<float>()[i] = static_cast<float>(Act(act, v));
+      }
+      SCOPED_TRACE(std::string(act) + (bias ? " bias" : ""));
+      ExpectClose((*out)[0], expect, 2e-6);
+    }
+  }
+  Node n = MakeNode("FusedMatMul", 1);
+  n.domain = "parallax";
+  EXPECT_FALSE(RunKernel(n, {RandomFloat({2, 3}, rng), RandomFloat({3, 4}, rng), RandomFloat({3}, rng)}).ok());
+  SetString(n, "activation", "Mish");
+  EXPECT_FALSE(RunKernel(n, {RandomFloat({2, 3}, rng), RandomFloat({3, 4}, rng)}).ok());
+}
+
+// ---- Gemm -----------------------------------------------------------------------------------
+
+TEST(Gemm, AttributesAndBroadcastC) {
+  std::mt19937 rng(5);
+  const int64_t M = 5, K = 7, N = 4;
+  for (int ta = 0; ta < 2; ++ta) {
+    for (int tb = 0; tb < 2; ++tb) {
+      for (const Shape& cs : {Shape{}, Shape{N}, Shape{M, 1}, Shape{1, N}, Shape{M, N}, Shape{1}}) {
+        for (bool with_c : {false, true}) {
+          Tensor a = RandomFloat(ta ? Shape{K, M} : Shape{M, K}, rng);
+          Tensor b = RandomFloat(tb ? Shape{N, K} : Shape{K, N}, rng);
+          Tensor c = RandomFloat(cs, rng);
+          Node n = MakeNode("Gemm", 13);
+          SetInt(n, "transA", ta);
+          SetInt(n, "transB", tb);
+          SetFloat(n, "alpha", 0.5f);
+          SetFloat(n, "beta", 2.0f);
+          auto out = RunKernel(n, {a, b, with_c ? c : Tensor()});
+          ASSERT_TRUE(out.ok()) << out.status().message();
+          Tensor expect = Tensor::Allocate(DataType::kFloat32, {M, N}).value();
+          for (int64_t i = 0; i < M; ++i) {
+            for (int64_t j = 0; j < N; ++j) {
+              double acc = 0;
+              for (int64_t k = 0; k < K; ++k) {
+                acc += double(ta ? a.data<float>()[k * M + i] : a.data<float>()[i * K + k]) *
+                       double(tb ? b.data<float>()[j * K + k] : b.data<float>()[k * N + j]);
+              }
+              double cv = 0;
+              if (with_c) {
+                const int64_t ci = cs.size() == 2 ? (cs[0] == 1 ? 0 : i) * cs[1] + (cs[1] == 1 ? 0 : j)
+                                   : cs.size() == 1 ? (cs[0] == 1 ? 0 : j) : 0;
+                cv = c.data<float>()[ci];
+              }
+              expect.data<float>()[i * N + j] = static_cast<float>(0.5 * acc + 2.0 * cv);
+            }
+          }
+          ExpectClose((*out)[0], expect, 1e-5);
+        }
+      }
+    }
+  }
+}
+
+TEST(Gemm, IntegerEmptyAndErrors) {
+  std::mt19937 rng(6);
+  Tensor a = MakeTensor<int32_t>({2, 2}, {1, 2, 3, 4}, DataType::kInt32);
+  Tensor b = MakeTensor<int32_t>({2, 2}, {1, 1, 0, 1}, DataType::kInt32);
+  Tensor c = MakeTensor<int32_t>({2}, {10, 20}, DataType::kInt32);
+  auto out = RunKernel(MakeNode("Gemm"), {a, b, c});
+  ASSERT_TRUE(out.ok());
+  const std::vector<int32_t> expect = {11, 23, 13, 27};
+  for (int i = 0; i < 4; ++i) EXPECT_EQ((*out)[0].data<int32_t>()[i], expect[i]);
+
+  auto empty = RunKernel(MakeNode("Gemm"), {RandomFloat({0, 3}, rng), RandomFloat({3, 2}, rng)});
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ((*empty)[0].shape(), (Shape{0, 2}));
+  auto k0 = RunKernel(MakeNode("Gemm"), {RandomFloat({2, 0}, rng), RandomFloat({0, 2}, rng), FloatTensor({1}, {1.5f})});
+  ASSERT_TRUE(k0.ok());
+  EXPECT_FLOAT_EQ((*k0)[0].data<float>()[3], 1.5f);
+
+  EXPECT_FALSE(RunKernel(MakeNode("Gemm"), {RandomFloat({2, 3}, rng), RandomFloat({2, 3}, rng)}).ok());
+  EXPECT_FALSE(RunKernel(MakeNode("Gemm"), {RandomFloat({2, 3, 1}, rng), RandomFloat({3, 2}, rng)}).ok());
+  EXPECT_FALSE(RunKernel(MakeNode("Gemm"), {RandomFloat({2, 3}, rng), RandomFloat({3, 2}, rng), RandomFloat({3}, rng)}).ok());
+}
+
+}  // namespace
+}  // namespace parallax::testing

@@ -1,0 +1,103 @@
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "cli_common.h"
+
+namespace parallax::cli {
+namespace {
+
+double CpuSeconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + 1e-6 * (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
+size_t PeakRssBytes() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  }
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<size_t>(ru.ru_maxrss) * 1024;
+}
+
+double Percentile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(q * (v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+}  // namespace
+
+int BenchCommand(const std::string& model, const std::vector<std::string>& inputs,
+                 const SessionOptions& o, int runs, int warmup, bool json) {
+  auto session = OpenSession(model, o);
+  if (!session.ok()) {
+    std::cerr << "error: " << session.status().message() << "\n";
+    return 1;
+  }
+  auto feeds = PrepareInputs(**session, inputs, o.dims, 0);
+  if (!feeds.ok()) {
+    std::cerr << "error: " << feeds.status().message() << "\n";
+    return 1;
+  }
+  auto stats = (*session)->Plan(*feeds);
+  if (!stats.ok()) {
+    std::cerr << "error: " << stats.status().message() << "\n";
+    return 1;
+  }
+  const std::string name = model.empty() ? EmbeddedModelName() : model;
+  std::vector<double> ms;
+  double cpu_total = 0;
+  auto progress_time = std::chrono::steady_clock::now();
+  for (int i = 0; i < warmup + runs; ++i) {
+    double cpu0 = CpuSeconds();
+    auto t0 = std::chrono::steady_clock::now();
+    auto outs = (*session)->Run(*feeds);
+    auto t1 = std::chrono::steady_clock::now();
+    if (!outs.ok()) {
+      std::cerr << "error: " << outs.status().message() << "\n";
+      return 1;
+    }
+    if (i >= warmup) {
+      ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+      cpu_total += CpuSeconds() - cpu0;
+    }
+    if (!json && t1 - progress_time > std::chrono::seconds(5)) {
+      std::fprintf(stderr, "  ... %d/%d runs\n", i + 1, warmup + runs);
+      progress_time = t1;
+    }
+  }
+  const double median = Percentile(ms, 0.5), p90 = Percentile(ms, 0.9);
+  const double min = *std::min_element(ms.begin(), ms.end());
+  const double cpu_ms = 1000.0 * cpu_total / runs;
+  const size_t rss = PeakRssBytes();
+  if (json) {
+    std::printf(
+        "{\"model\": \"%s\", \"threads\": %d, \"runs\": %d, \"min_ms\": %.4f, \"median_ms\": %.4f, "
+        "\"p90_ms\": %.4f, \"cpu_ms_per_run\": %.4f, \"planned_arena_bytes\": %zu, "
+        "\"constant_bytes\": %zu, \"peak_rss_bytes\": %zu}\n",
+        name.c_str(), (*session)->threads(), runs, min, median, p90, cpu_ms, stats->arena_bytes,
+        stats->constant_bytes, rss);
+  } else {
+    std::printf("model          %s\n", name.c_str());
+    std::printf("threads        %d\n", (*session)->threads());
+    std::printf("runs           %d (+%d warmup)\n", runs, warmup);
+    std::printf("latency ms     min %.3f  median %.3f  p90 %.3f\n", min, median, p90);
+    std::printf("cpu ms / run   %.3f\n", cpu_ms);
+    std::printf("planned arena  %.2f MiB (activations)\n", stats->arena_bytes / 1048576.0);
+    std::printf("constants      %.2f MiB\n", stats->constant_bytes / 1048576.0);
+    std::printf("peak RSS       %.2f MiB\n", rss / 1048576.0);
+    std::printf("nodes          %zu run, %zu folded at plan time\n", stats->nodes_executed, stats->nodes_folded);
+  }
+  return 0;
+}
+
+}  // namespace parallax::cli

@@ -1,0 +1,80 @@
+#include "cli_common.h"
+
+#include <random>
+
+#include "kernels/kernel_util.h"
+#include "core/npy.h"
+
+namespace parallax::cli {
+
+StatusOr<std::pair<std::string, std::string>> SplitAssignment(const std::string& s) {
+  size_t eq = s.find('=');
+  if (eq == std::string::npos || eq == 0) return InvalidArgument("'" + s + "' is not NAME=VALUE");
+  return std::make_pair(s.substr(0, eq), s.substr(eq + 1));
+}
+
+StatusOr<std::unique_ptr<Session>> OpenSession(const std::string& path, const SessionOptions& o) {
+  if (!path.empty()) return Session::Load(path, o);
+  const std::string& bytes = EmbeddedModel();
+  if (bytes.empty()) return NotFound("no model given and no embedded default model was built in");
+  return Session::LoadFromBytes(bytes.data(), bytes.size(), o, "");
+}
+
+namespace {
+
+Status FillRandom(Tensor* t, const std::string& name, std::mt19937* rng) {
+  const bool is_mask = name.find("mask") != std::string::npos;
+  std::uniform_real_distribution<double> uni(0.0, 1.0);
+  std::uniform_int_distribution<int64_t> ids(0, 99);
+  const int64_t n = t->numel();
+  if (t->dtype() == DataType::kFloat16) {
+    for (int64_t i = 0; i < n; ++i) t->data<uint16_t>()[i] = FloatToHalf(static_cast<float>(uni(*rng)));
+    return Status::Ok();
+  }
+  return DispatchNumeric(t->dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    T* p = t->data<T>();
+    for (int64_t i = 0; i < n; ++i) {
+      if constexpr (std::is_same_v<T, bool>) {
+        p[i] = true;
+      } else if constexpr (std::is_floating_point_v<T>) {
+        p[i] = is_mask ? T(1) : static_cast<T>(uni(*rng));
+      } else {
+        p[i] = is_mask ? T(1) : static_cast<T>(ids(*rng));
+      }
+    }
+  });
+}
+
+}  // namespace
+
+StatusOr<NamedTensors> PrepareInputs(const Session& s, const std::vector<std::string>& files,
+                                     const std::map<std::string, int64_t>& dims, uint32_t seed) {
+  NamedTensors out;
+  for (const std::string& f : files) {
+    PX_ASSIGN_OR_RETURN(auto kv, SplitAssignment(f));
+    PX_ASSIGN_OR_RETURN(Tensor t, ReadNpyFile(kv.second));
+    out.emplace_back(kv.first, std::move(t));
+  }
+  std::mt19937 rng(seed);
+  for (const IoInfo& io : s.inputs()) {
+    bool given = false;
+    for (const auto& [name, t] : out) given |= name == io.name;
+    if (given) continue;
+    Shape shape = io.shape;
+    for (size_t d = 0; d < shape.size(); ++d) {
+      if (shape[d] >= 0) continue;
+      auto it = dims.find(io.dim_names[d]);
+      if (it == dims.end()) it = dims.find(io.name + "." + std::to_string(d));
+      shape[d] = it != dims.end() ? it->second : 1;
+    }
+    DataType dtype = io.dtype == DataType::kUndefined ? DataType::kFloat32 : io.dtype;
+    auto t = Tensor::Allocate(dtype, shape);
+    if (!t.ok()) return t.status().WithPrefix("input '" + io.name + "': ");
+    PX_RETURN_IF_ERROR(FillRandom(&t.value(), io.name, &rng).WithPrefix("input '" + io.name + "': "));
+    out.emplace_back(io.name, std::move(t).value());
+  }
+  return out;
+}
+
+}  // namespace parallax::cli

@@ -1,0 +1,44 @@
+#include <filesystem>
+#include <iostream>
+
+#include "cli_common.h"
+#include "core/npy.h"
+
+namespace parallax::cli {
+
+int RunCommand(const std::string& model, const std::vector<std::string>& inputs,
+               const std::string& output_dir, const SessionOptions& o, uint32_t seed) {
+  auto session = OpenSession(model, o);
+  if (!session.ok()) {
+    std::cerr << "error: " << session.status().message() << "\n";
+    return 1;
+  }
+  auto feeds = PrepareInputs(**session, inputs, o.dims, seed);
+  if (!feeds.ok()) {
+    std::cerr << "error: " << feeds.status().message() << "\n";
+    return 1;
+  }
+  auto outs = (*session)->Run(*feeds);
+  if (!outs.ok()) {
+    std::cerr << "error: " << outs.status().message() << "\n";
+    return 1;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(output_dir, ec);
+  for (const auto& [name, t] : *outs) {
+    std::string safe = name;
+    for (char& c : safe) {
+      if (c == '/' || c == '\\') c = '_';
+    }
+    std::string path = (std::filesystem::path(output_dir) / (safe + ".npy")).string();
+    Status st = WriteNpyFile(path, t);
+    if (!st.ok()) {
+      std::cerr << "error: " << st.message() << "\n";
+      return 1;
+    }
+    std::cout << name << " " << DataTypeName(t.dtype()) << ShapeToString(t.shape()) << " -> " << path << "\n";
+  }
+  return 0;
+}
+
+}  // namespace parallax::cli
