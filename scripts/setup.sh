@@ -1,0 +1,26 @@
+#!/bin/sh
+# Installs the Debian 12 packages Parallax needs, only those missing. Quiet when all is there.
+#   scripts/setup.sh            build + test dependencies
+#   scripts/setup.sh --zoo      also what the model zoo and the ONNX Runtime comparison need
+set -eu
+PKGS="build-essential cmake pkg-config libonnx-dev libprotobuf-dev protobuf-compiler
+libxnnpack-dev libpthreadpool-dev libopenblas-dev libcli11-dev libgtest-dev libgmock-dev
+libbenchmark-dev"
+if [ "${1:-}" = "--zoo" ]; then
+  PKGS="$PKGS python3-torch python3-onnx python3-numpy nodejs npm"
+fi
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "setup: installing$missing"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+if [ "${1:-}" = "--zoo" ]; then
+  cd "$(dirname "$0")/.."
+  [ -d node_modules/onnxruntime-node ] || npm install --ignore-scripts --no-audit --no-fund --silent
+fi
