@@ -53,6 +53,8 @@ class Tensor {
   static StatusOr<Tensor> Allocate(DataType dtype, Shape shape);
   // Borrows `data`, which must hold NumElements(shape) elements and outlive the tensor.
   static Tensor Wrap(DataType dtype, Shape shape, void* data);
+  // Shares ownership of `owner`, which keeps `data` (NumElements(shape) elements) alive.
+  static Tensor Adopt(DataType dtype, Shape shape, std::shared_ptr<void> owner, void* data);
 
   DataType dtype() const { return dtype_; }
   const Shape& shape() const { return shape_; }

@@ -98,6 +98,12 @@ Tensor Tensor::Wrap(DataType dtype, Shape shape, void* data) {
   return t;
 }
 
+Tensor Tensor::Adopt(DataType dtype, Shape shape, std::shared_ptr<void> owner, void* data) {
+  Tensor t = Wrap(dtype, std::move(shape), data);
+  t.owner_ = std::move(owner);
+  return t;
+}
+
 Tensor Tensor::Reshaped(Shape shape) const {
   Tensor t = *this;
   t.numel_ = NumElements(shape);

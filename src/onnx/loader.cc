@@ -1,7 +1,10 @@
 #include "onnx/loader.h"
 
 #include <google/protobuf/io/coded_stream.h>
+#include <fcntl.h>
+#include <google/protobuf/io/zero_copy_stream_impl.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <unistd.h>
 #include <onnx/onnx-ml.pb.h>
 
 #include <climits>
@@ -33,15 +36,15 @@ class Loader {
  public:
   explicit Loader(std::string base_dir) : base_dir_(std::move(base_dir)) {}
 
-  Status ConvertTensor(const onnx::TensorProto& tp, Tensor* out);
-  Status ConvertGraph(const onnx::GraphProto& gp, const std::map<std::string, int>& opsets,
+  Status ConvertTensor(onnx::TensorProto& tp, Tensor* out);
+  Status ConvertGraph(onnx::GraphProto& gp, const std::map<std::string, int>& opsets,
                       int depth, Graph* g);
 
  private:
-  Status ConvertAttribute(const onnx::AttributeProto& ap, const std::map<std::string, int>& opsets,
+  Status ConvertAttribute(onnx::AttributeProto& ap, const std::map<std::string, int>& opsets,
                           int depth, Attribute* a);
   Status ReadExternal(const onnx::TensorProto& tp, size_t bytes, void* dst);
-  Status FoldConstantNode(const onnx::NodeProto& np, const std::map<std::string, int>& opsets,
+  Status FoldConstantNode(onnx::NodeProto& np, const std::map<std::string, int>& opsets,
                           int depth, Graph* g);
   std::string base_dir_;
 };
@@ -90,7 +93,7 @@ Status Loader::ReadExternal(const onnx::TensorProto& tp, size_t bytes, void* dst
   return Status::Ok();
 }
 
-Status Loader::ConvertTensor(const onnx::TensorProto& tp, Tensor* out) {
+Status Loader::ConvertTensor(onnx::TensorProto& tp, Tensor* out) {
   const std::string what = "tensor '" + tp.name() + "'";
   if (tp.dims_size() > kMaxRank) return InvalidArgument(what + " has rank above " + std::to_string(kMaxRank));
   Shape shape;
@@ -127,6 +130,12 @@ Status Loader::ConvertTensor(const onnx::TensorProto& tp, Tensor* out) {
                            std::to_string(bytes) + " bytes of data, the file holds " +
                            std::to_string(present));
   }
+  if (!external && tp.has_raw_data() && n > 0) {
+    // Take the parsed bytes over instead of copying them: peak memory stays ~1x the weights.
+    auto owner = std::make_shared<std::string>(std::move(*tp.mutable_raw_data()));
+    *out = Tensor::Adopt(dtype, shape, owner, owner->data());
+    return Status::Ok();
+  }
   PX_ASSIGN_OR_RETURN(Tensor t, Tensor::Allocate(dtype, shape));
   if (n == 0) {
     *out = std::move(t);
@@ -156,7 +165,7 @@ Status Loader::ConvertTensor(const onnx::TensorProto& tp, Tensor* out) {
   return Status::Ok();
 }
 
-Status Loader::ConvertAttribute(const onnx::AttributeProto& ap,
+Status Loader::ConvertAttribute(onnx::AttributeProto& ap,
                                 const std::map<std::string, int>& opsets, int depth, Attribute* a) {
   using K = Attribute::Kind;
   switch (ap.type()) {
@@ -177,12 +186,12 @@ Status Loader::ConvertAttribute(const onnx::AttributeProto& ap,
       break;
     case onnx::AttributeProto::TENSOR:
       a->kind = K::kTensor;
-      PX_RETURN_IF_ERROR(ConvertTensor(ap.t(), &a->t));
+      PX_RETURN_IF_ERROR(ConvertTensor(*ap.mutable_t(), &a->t));
       break;
     case onnx::AttributeProto::GRAPH:
       a->kind = K::kGraph;
       a->g = std::make_shared<Graph>();
-      PX_RETURN_IF_ERROR(ConvertGraph(ap.g(), opsets, depth + 1, a->g.get()));
+      PX_RETURN_IF_ERROR(ConvertGraph(*ap.mutable_g(), opsets, depth + 1, a->g.get()));
       break;
     default:
       return NotImplemented("attribute '" + ap.name() + "' has unsupported type " +
@@ -191,18 +200,18 @@ Status Loader::ConvertAttribute(const onnx::AttributeProto& ap,
   return Status::Ok();
 }
 
-Status Loader::FoldConstantNode(const onnx::NodeProto& np, const std::map<std::string, int>& opsets,
+Status Loader::FoldConstantNode(onnx::NodeProto& np, const std::map<std::string, int>& opsets,
                                 int depth, Graph* g) {
   const std::string desc = "Constant node '" + np.name() + "': ";
   if (np.output_size() != 1 || np.attribute_size() != 1) {
     return InvalidArgument(desc + "expected one output and one value attribute");
   }
-  const onnx::AttributeProto& ap = np.attribute(0);
+  onnx::AttributeProto& ap = *np.mutable_attribute(0);
   Tensor t;
   const std::string& key = ap.name();
   if (key == "value") {
     if (ap.type() != onnx::AttributeProto::TENSOR) return InvalidArgument(desc + "'value' must be a tensor");
-    PX_RETURN_IF_ERROR(ConvertTensor(ap.t(), &t).WithPrefix(desc));
+    PX_RETURN_IF_ERROR(ConvertTensor(*ap.mutable_t(), &t).WithPrefix(desc));
   } else if (key == "value_float" || key == "value_int") {
     bool is_float = key == "value_float";
     PX_ASSIGN_OR_RETURN(t, Tensor::Allocate(is_float ? DataType::kFloat32 : DataType::kInt64, {}));
@@ -238,14 +247,14 @@ void SetValueType(const onnx::ValueInfoProto& vi, Value* v) {
   v->dim_names = names;
 }
 
-Status Loader::ConvertGraph(const onnx::GraphProto& gp, const std::map<std::string, int>& opsets,
+Status Loader::ConvertGraph(onnx::GraphProto& gp, const std::map<std::string, int>& opsets,
                             int depth, Graph* g) {
   if (depth > kMaxSubgraphDepth) {
     return InvalidArgument("subgraphs are nested deeper than " + std::to_string(kMaxSubgraphDepth));
   }
   g->name = gp.name();
   g->opsets = opsets;
-  for (const auto& tp : gp.initializer()) {
+  for (auto& tp : *gp.mutable_initializer()) {
     if (tp.name().empty()) return InvalidArgument("an initializer has no name");
     ValueId v = g->AddValue(tp.name());
     if (g->initializers.count(v)) return InvalidArgument("initializer '" + tp.name() + "' is defined twice");
@@ -261,7 +270,7 @@ Status Loader::ConvertGraph(const onnx::GraphProto& gp, const std::map<std::stri
   }
   for (const auto& vi : gp.value_info()) SetValueType(vi, &g->values[g->AddValue(vi.name())]);
   int unnamed = 0;
-  for (const auto& np : gp.node()) {
+  for (auto& np : *gp.mutable_node()) {
     if (np.op_type() == "Constant" && (np.domain().empty() || np.domain() == "ai.onnx")) {
       PX_RETURN_IF_ERROR(FoldConstantNode(np, opsets, depth, g));
       continue;
@@ -279,7 +288,7 @@ Status Loader::ConvertGraph(const onnx::GraphProto& gp, const std::map<std::stri
       return InvalidArgument(n.Describe() + "domain '" + n.domain + "' is not imported by the model");
     }
     n.opset = it->second;
-    for (const auto& ap : np.attribute()) {
+    for (auto& ap : *np.mutable_attribute()) {
       Attribute a;
       PX_RETURN_IF_ERROR(ConvertAttribute(ap, opsets, depth, &a).WithPrefix(n.Describe()));
       g->nodes[id].attrs[ap.name()] = std::move(a);
@@ -312,9 +321,15 @@ Status Loader::ConvertGraph(const onnx::GraphProto& gp, const std::map<std::stri
 
 }  // namespace
 
+StatusOr<Model> FromProto(onnx::ModelProto& mp, const std::string& base_dir);
+
 StatusOr<Model> LoadModel(const void* data, size_t size, const std::string& base_dir) {
   onnx::ModelProto mp;
   PX_RETURN_IF_ERROR(ParseBounded(&mp, data, size));
+  return FromProto(mp, base_dir);
+}
+
+StatusOr<Model> FromProto(onnx::ModelProto& mp, const std::string& base_dir) {
   if (!mp.has_graph()) return InvalidArgument("not an ONNX model: no graph");
   std::map<std::string, int> opsets;
   for (const auto& os : mp.opset_import()) {
@@ -328,7 +343,7 @@ StatusOr<Model> LoadModel(const void* data, size_t size, const std::string& base
   m.producer = mp.producer_name();
   m.graph = std::make_shared<Graph>();
   Loader loader(base_dir);
-  PX_RETURN_IF_ERROR(loader.ConvertGraph(mp.graph(), opsets, 0, m.graph.get()));
+  PX_RETURN_IF_ERROR(loader.ConvertGraph(*mp.mutable_graph(), opsets, 0, m.graph.get()));
   return m;
 }
 
@@ -340,10 +355,23 @@ StatusOr<std::string> ReadFile(const std::string& path) {
 }
 
 StatusOr<Model> LoadModelFile(const std::string& path) {
-  PX_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
   std::string dir = std::filesystem::path(path).parent_path().string();
   if (dir.empty()) dir = ".";
-  auto m = LoadModel(bytes.data(), bytes.size(), dir);
+  // Parse straight from the file: no second copy of the weights in memory.
+  int fd = open(path.c_str(), O_RDONLY);
+  if (fd < 0) return NotFound("cannot open '" + path + "'");
+  auto m = [&]() -> StatusOr<Model> {
+    google::protobuf::io::FileInputStream raw(fd);
+    google::protobuf::io::CodedInputStream in(&raw);
+    in.SetTotalBytesLimit(INT_MAX);
+    in.SetRecursionLimit(200);
+    onnx::ModelProto mp;
+    if (!mp.ParseFromCodedStream(&in) || !in.ConsumedEntireMessage()) {
+      return InvalidArgument("not a valid ONNX protobuf (truncated or corrupt)");
+    }
+    return FromProto(mp, dir);
+  }();
+  close(fd);
   if (!m.ok()) return m.status().WithPrefix("'" + path + "': ");
   return m;
 }

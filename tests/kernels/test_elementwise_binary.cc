@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/kernel_test_util.h"
+#include "kernel_test_util.h"
 #include "kernels/kernel_util.h"
 #include "kernels/reference/elementwise_binary_ref.h"
 

@@ -14,6 +14,13 @@
 #include <cstring>
 #include <string>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
 #include "ir/graph.h"
 #include "parallax/status.h"
 
@@ -58,8 +65,9 @@ inline StatusOr<Activation> ParseActivation(const Node& node) {
 }
 
 // exp(x) for float, vectorizable (no library calls, no branches).
-inline float ActFastExp(float x) {
-  x = std::min(std::max(x, -87.33654f), 88.72283f);
+__attribute__((always_inline)) inline float ActFastExp(float x) {
+  x = x < -87.33654f ? -87.33654f : x;
+  x = x > 88.72283f ? 88.72283f : x;
   const float magic = 12582912.0f;  // 1.5 * 2^23: rounds to nearest integer
   float n = (x * 1.44269504088896341f + magic) - magic;
   float r = x - n * 0.693359375f;
@@ -78,7 +86,7 @@ inline float ActFastExp(float x) {
 }
 
 // erf via Abramowitz-Stegun 7.1.26 refined (abs error < 1.5e-7).
-inline float ActErf(float x) {
+__attribute__((always_inline)) inline float ActErf(float x) {
   float ax = std::fabs(x);
   float t = 1.0f / (1.0f + 0.3275911f * ax);
   float y = ((((1.061405429f * t - 1.453152027f) * t + 1.421413741f) * t - 0.284496736f) * t +
@@ -87,31 +95,129 @@ inline float ActErf(float x) {
   return std::copysign(r, x);
 }
 
+#if defined(__SSE2__)
+// 4-wide SSE2 versions (baseline x86-64): scalar float compares are not if-converted under
+// the default -ftrapping-math, so the plain loop would not vectorize.
+inline __m128 ActExp4(__m128 x) {
+  x = _mm_max_ps(_mm_min_ps(x, _mm_set1_ps(88.72283f)), _mm_set1_ps(-87.33654f));
+  const __m128 magic = _mm_set1_ps(12582912.0f);
+  __m128 n = _mm_sub_ps(_mm_add_ps(_mm_mul_ps(x, _mm_set1_ps(1.44269504088896341f)), magic), magic);
+  __m128 r = _mm_sub_ps(x, _mm_mul_ps(n, _mm_set1_ps(0.693359375f)));
+  r = _mm_sub_ps(r, _mm_mul_ps(n, _mm_set1_ps(-2.12194440e-4f)));
+  __m128 p = _mm_set1_ps(1.9875691500e-4f);
+  p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(1.3981999507e-3f));
+  p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(8.3334519073e-3f));
+  p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(4.1665795894e-2f));
+  p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(1.6666665459e-1f));
+  p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(5.0000001201e-1f));
+  p = _mm_add_ps(_mm_add_ps(_mm_mul_ps(_mm_mul_ps(p, r), r), r), _mm_set1_ps(1.0f));
+  __m128i e = _mm_slli_epi32(_mm_add_epi32(_mm_cvtps_epi32(n), _mm_set1_epi32(127)), 23);
+  return _mm_mul_ps(p, _mm_castsi128_ps(e));
+}
+
 template <Activation::Kind K>
-__attribute__((optimize("tree-vectorize"))) inline void ActLoop(const Activation& a, float* x,
-                                                                 int64_t n, float bias) {
-  const float alpha = a.alpha, lo = a.lo, hi = a.hi;
-  for (int64_t i = 0; i < n; ++i) {
-    float v = x[i] + bias;
-    if constexpr (K == Activation::kRelu) {
-      v = std::max(v, 0.0f);
-    } else if constexpr (K == Activation::kSigmoid) {
-      v = 1.0f / (1.0f + ActFastExp(-v));
-    } else if constexpr (K == Activation::kSilu) {
-      v = v / (1.0f + ActFastExp(-v));
-    } else if constexpr (K == Activation::kLeakyRelu) {
-      v = v >= 0.0f ? v : v * alpha;
-    } else if constexpr (K == Activation::kClip) {
-      v = std::min(std::max(v, lo), hi);
-    } else if constexpr (K == Activation::kHardSwish) {
-      v = v * std::min(std::max(v * (1.0f / 6.0f) + 0.5f, 0.0f), 1.0f);
-    } else if constexpr (K == Activation::kGelu) {
-      v = 0.5f * v * (1.0f + ActErf(v * 0.70710678118654752f));
-    } else if constexpr (K == Activation::kTanh) {
-      v = std::tanh(v);
-    }
-    x[i] = v;
+inline __m128 ActVec4(__m128 v, const Activation& a) {
+  const __m128 zero = _mm_setzero_ps(), one = _mm_set1_ps(1.0f);
+  if constexpr (K == Activation::kRelu) {
+    return _mm_max_ps(v, zero);
+  } else if constexpr (K == Activation::kSigmoid) {
+    return _mm_div_ps(one, _mm_add_ps(one, ActExp4(_mm_sub_ps(zero, v))));
+  } else if constexpr (K == Activation::kSilu) {
+    return _mm_div_ps(v, _mm_add_ps(one, ActExp4(_mm_sub_ps(zero, v))));
+  } else if constexpr (K == Activation::kLeakyRelu) {
+    __m128 neg = _mm_mul_ps(v, _mm_set1_ps(a.alpha));
+    __m128 mask = _mm_cmpge_ps(v, zero);
+    return _mm_or_ps(_mm_and_ps(mask, v), _mm_andnot_ps(mask, neg));
+  } else if constexpr (K == Activation::kClip) {
+    return _mm_min_ps(_mm_max_ps(v, _mm_set1_ps(a.lo)), _mm_set1_ps(a.hi));
+  } else if constexpr (K == Activation::kHardSwish) {
+    __m128 t = _mm_add_ps(_mm_mul_ps(v, _mm_set1_ps(1.0f / 6.0f)), _mm_set1_ps(0.5f));
+    return _mm_mul_ps(v, _mm_min_ps(_mm_max_ps(t, zero), one));
+  } else {
+    return v;
   }
+}
+#endif
+
+template <Activation::Kind K>
+inline float ActScalar(float v, const Activation& a) {
+  if constexpr (K == Activation::kRelu) {
+    return v > 0.0f ? v : 0.0f;
+  } else if constexpr (K == Activation::kSigmoid) {
+    return 1.0f / (1.0f + ActFastExp(-v));
+  } else if constexpr (K == Activation::kSilu) {
+    return v / (1.0f + ActFastExp(-v));
+  } else if constexpr (K == Activation::kLeakyRelu) {
+    return v >= 0.0f ? v : v * a.alpha;
+  } else if constexpr (K == Activation::kClip) {
+    v = v < a.lo ? a.lo : v;
+    return v > a.hi ? a.hi : v;
+  } else if constexpr (K == Activation::kHardSwish) {
+    float t = v * (1.0f / 6.0f) + 0.5f;
+    t = t < 0.0f ? 0.0f : t;
+    t = t > 1.0f ? 1.0f : t;
+    return v * t;
+  } else if constexpr (K == Activation::kGelu) {
+    return 0.5f * v * (1.0f + ActErf(v * 0.70710678118654752f));
+  } else if constexpr (K == Activation::kTanh) {
+    return std::tanh(v);
+  } else {
+    return v;
+  }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// 8-wide AVX2+FMA Sigmoid/Silu, chosen at run time (the build targets baseline x86-64).
+template <bool kSilu>
+__attribute__((target("avx2,fma"))) inline int64_t ActSigmoidAvx2(float* x, int64_t n, float bias) {
+  const __m256 magic = _mm256_set1_ps(12582912.0f), one = _mm256_set1_ps(1.0f);
+  const __m256 b = _mm256_set1_ps(bias);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_add_ps(_mm256_loadu_ps(x + i), b);
+    __m256 t = _mm256_sub_ps(_mm256_setzero_ps(), v);
+    t = _mm256_max_ps(_mm256_min_ps(t, _mm256_set1_ps(88.72283f)), _mm256_set1_ps(-87.33654f));
+    const __m256 nn = _mm256_sub_ps(_mm256_fmadd_ps(t, _mm256_set1_ps(1.44269504088896341f), magic), magic);
+    __m256 r = _mm256_fnmadd_ps(nn, _mm256_set1_ps(0.693359375f), t);
+    r = _mm256_fnmadd_ps(nn, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    p = _mm256_add_ps(_mm256_fmadd_ps(_mm256_mul_ps(p, r), r, r), one);
+    const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(nn), _mm256_set1_epi32(127)), 23);
+    const __m256 ex = _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+    const __m256 num = kSilu ? v : one;
+    _mm256_storeu_ps(x + i, _mm256_div_ps(num, _mm256_add_ps(one, ex)));
+  }
+  return i;
+}
+
+inline bool ActHasAvx2() {
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+}
+#endif
+
+template <Activation::Kind K>
+inline void ActLoop(const Activation& a, float* x, int64_t n, float bias) {
+  int64_t i = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+  if constexpr (K == Activation::kSilu || K == Activation::kSigmoid) {
+    if (ActHasAvx2()) i = ActSigmoidAvx2<K == Activation::kSilu>(x, n, bias);
+  }
+#endif
+#if defined(__SSE2__)
+  if constexpr (K != Activation::kGelu && K != Activation::kTanh) {
+    const __m128 b = _mm_set1_ps(bias);
+    for (; i + 4 <= n; i += 4) {  // (after the AVX2 loop: only its tail)
+      _mm_storeu_ps(x + i, ActVec4<K>(_mm_add_ps(_mm_loadu_ps(x + i), b), a));
+    }
+  }
+#endif
+  for (; i < n; ++i) x[i] = ActScalar<K>(x[i] + bias, a);
 }
 
 // x[i] = act(x[i] + bias) for i in [0, n).

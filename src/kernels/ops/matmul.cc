@@ -1,10 +1,10 @@
 // MatMul (numpy semantics: 1-D promotion, batch broadcasting) and the internal FusedMatMul
 // (domain "parallax": MatMul + optional 1-D bias over the last dim + activation epilogue).
 //
-// float32/float64 go to cblas_sgemm/dgemm: when B has no batch and A's batch is not broadcast,
-// A's batch dims fold into M for one big GEMM; otherwise one GEMM per broadcast batch, spread
-// over the pool when each GEMM is small (OpenBLAS then runs them single-threaded). Integer
-// types use a plain loop.
+// float32 goes to XNNPACK (XnnSgemm, B packed per call; OpenBLAS fallback), float64 to
+// cblas_dgemm: when B has no batch and A's batch is not broadcast, A's batch dims fold into M
+// for one big GEMM; otherwise one GEMM per broadcast batch, spread over the pool (each GEMM
+// single-threaded) when each is small. Integer types use a plain loop.
 #include <cblas.h>
 
 #include <algorithm>
@@ -15,6 +15,7 @@
 
 #include "kernels/kernel_util.h"
 #include "kernels/ops/conv_activation.h"
+#include "kernels/ops/matmul_xnn_gemm.h"
 #include "runtime/thread_pool.h"
 
 namespace parallax::ops {
@@ -54,18 +55,17 @@ Status MatMulShapes(const Shape& a, const Shape& b, MatMulDims* d) {
   return Status::Ok();
 }
 
-void Gemm(const float* a, const float* b, float* c, int64_t M, int64_t N, int64_t K) {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(M), static_cast<int>(N),
-              static_cast<int>(K), 1.0f, a, static_cast<int>(K), b, static_cast<int>(N), 0.0f, c,
-              static_cast<int>(N));
+// `tp`: XNNPACK's threadpool for this GEMM (null inside ParallelFor bodies).
+void Gemm(const float* a, const float* b, float* c, int64_t M, int64_t N, int64_t K, pthreadpool* tp) {
+  XnnSgemm(M, N, K, a, K, b, false, c, N, tp);
 }
-void Gemm(const double* a, const double* b, double* c, int64_t M, int64_t N, int64_t K) {
+void Gemm(const double* a, const double* b, double* c, int64_t M, int64_t N, int64_t K, pthreadpool*) {
   cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(M), static_cast<int>(N),
               static_cast<int>(K), 1.0, a, static_cast<int>(K), b, static_cast<int>(N), 0.0, c,
               static_cast<int>(N));
 }
 template <typename T>
-void Gemm(const T* a, const T* b, T* c, int64_t M, int64_t N, int64_t K) {
+void Gemm(const T* a, const T* b, T* c, int64_t M, int64_t N, int64_t K, pthreadpool*) {
   for (int64_t i = 0; i < M; ++i) {
     T* crow = c + i * N;
     for (int64_t j = 0; j < N; ++j) crow[j] = T(0);
@@ -91,18 +91,18 @@ void RunMatMul(const MatMulDims& d, const T* a, const T* b, T* c, ThreadPool* po
   if (bb == 1 && ba == batches) {
     // B is one matrix: fold A's batch into M.
     if (kBlas && batches * M <= INT_MAX) {
-      Gemm(a, b, c, batches * M, N, K);
+      Gemm(a, b, c, batches * M, N, K, pool->handle());
     } else {
       const int64_t rows = batches * M;
       pool->ParallelFor(rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, N * K)),
-                        [&](int64_t r0, int64_t r1) { Gemm(a + r0 * K, b, c + r0 * N, r1 - r0, N, K); });
+                        [&](int64_t r0, int64_t r1) { Gemm(a + r0 * K, b, c + r0 * N, r1 - r0, N, K, nullptr); });
     }
     return;
   }
   const std::vector<int64_t> sa = BroadcastStrides(d.batch_a, d.batch);
   const std::vector<int64_t> sb = BroadcastStrides(d.batch_b, d.batch);
   const std::vector<int64_t> so = Strides(d.batch);
-  auto one = [&](int64_t bi) {
+  auto one = [&](int64_t bi, pthreadpool* tp) {
     int64_t oa = 0, ob = 0, rem = bi;
     for (size_t i = 0; i < d.batch.size(); ++i) {
       const int64_t idx = rem / so[i];
@@ -110,17 +110,17 @@ void RunMatMul(const MatMulDims& d, const T* a, const T* b, T* c, ThreadPool* po
       oa += idx * sa[i];
       ob += idx * sb[i];
     }
-    Gemm(a + oa * M * K, b + ob * K * N, c + bi * M * N, M, N, K);
+    Gemm(a + oa * M * K, b + ob * K * N, c + bi * M * N, M, N, K, tp);
   };
   const bool small = M * N * K <= 262144;
   if (!kBlas || small) {
-    // Small GEMMs: OpenBLAS runs them on the calling thread, so spread batches over the pool.
+    // Small GEMMs: one per task, each on its worker's thread.
     const int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(1, M * N * K));
     pool->ParallelFor(batches, grain, [&](int64_t b0, int64_t b1) {
-      for (int64_t bi = b0; bi < b1; ++bi) one(bi);
+      for (int64_t bi = b0; bi < b1; ++bi) one(bi, nullptr);
     });
   } else {
-    for (int64_t bi = 0; bi < batches; ++bi) one(bi);
+    for (int64_t bi = 0; bi < batches; ++bi) one(bi, pool->handle());
   }
 }
 

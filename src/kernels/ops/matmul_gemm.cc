@@ -1,11 +1,12 @@
 // Gemm: Y = alpha * op(A) * op(B) + beta * C, C unidirectionally broadcast to (M, N).
-// float32/float64 via cblas; int32/int64/uint32/uint64 via a plain loop.
+// float32 via XNNPACK (transA: cblas), float64 via cblas; int32/int64/uint32/uint64 via a loop.
 #include <cblas.h>
 
 #include <climits>
 #include <string>
 
 #include "kernels/kernel_util.h"
+#include "kernels/ops/matmul_xnn_gemm.h"
 #include "runtime/thread_pool.h"
 
 namespace parallax::ops {
@@ -85,6 +86,30 @@ void RunGemm(const GemmDims& d, const Node& node, const T* a, const T* b, const 
   const double alpha_d = node.GetFloat("alpha", 1.0f), beta_d = node.GetFloat("beta", 1.0f);
   const T alpha = static_cast<T>(alpha_d), beta = static_cast<T>(beta_d);
   const bool use_c = C != nullptr && beta_d != 0.0;
+  if constexpr (std::is_same_v<T, float>) {
+    if (!d.ta) {  // XNNPACK GEMM, then Y = alpha * Y + beta * C
+      XnnSgemm(M, N, K, a, K, b, d.tb, y, N, pool->handle());
+      const float* c = use_c ? C->data<float>() : nullptr;
+      const Shape& s = use_c ? C->shape() : Shape{};
+      const int64_t cm = s.size() == 2 ? s[0] : 1;
+      const int64_t cn = s.empty() ? 1 : s.back();
+      for (int64_t i = 0; i < M; ++i) {
+        float* yrow = y + i * N;
+        if (alpha != 1.0f) {
+          for (int64_t j = 0; j < N; ++j) yrow[j] *= alpha;
+        }
+        if (c == nullptr) continue;
+        const float* crow = c + (cm == 1 ? 0 : i) * cn;
+        if (cn == 1) {
+          const float cv = beta * crow[0];
+          for (int64_t j = 0; j < N; ++j) yrow[j] += cv;
+        } else {
+          for (int64_t j = 0; j < N; ++j) yrow[j] += beta * crow[j];
+        }
+      }
+      return;
+    }
+  }
   // Y = beta * broadcast(C) (or 0).
   if (use_c) {
     const T* c = C->data<T>();

@@ -173,7 +173,9 @@ StatusOr<ResizeParams> MakeParams(const Node& node, const Shape& in_shape,
 double SourceCoord(const ResizeParams& p, int64_t d, int64_t x) {
   const double s = p.scales[d];
   const double lo = static_cast<double>(p.in_shape[d]);
-  const double lr = static_cast<double>(p.out_shape[d]);
+  // As in the ONNX reference, the resized length in these formulas is scale * length_original
+  // (equal to the output size when `sizes` was given), not the rounded output size.
+  const double lr = s * lo;
   const std::string& c = p.coord;
   if (c == "half_pixel") return (x + 0.5) / s - 0.5;
   if (c == "asymmetric") return x / s;
@@ -181,7 +183,7 @@ double SourceCoord(const ResizeParams& p, int64_t d, int64_t x) {
   if (c == "align_corners") return lr == 1 ? 0.0 : x * (lo - 1) / (lr - 1);
   if (c == "tf_half_pixel_for_nn") return (x + 0.5) / s;
   if (c == "half_pixel_symmetric") {
-    const double adj = lr / (s * lo);
+    const double adj = static_cast<double>(p.out_shape[d]) / lr;
     const double center = lo / 2;
     const double offset = center * (1 - adj);
     return offset + (x + 0.5) / s - 0.5;

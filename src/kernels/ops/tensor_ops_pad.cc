@@ -48,6 +48,8 @@ Status MakePlan(const Node& node, const Shape& in, const std::vector<const Tenso
   }
   if (pads.size() != 2 * axes.size())
     return InvalidArgument("pads " + ShapeToString(pads) + " must have " + Str(2 * axes.size()) + " entries");
+  for (int64_t v : pads)
+    if (v > (int64_t{1} << 40) || v < -(int64_t{1} << 40)) return InvalidArgument("pad " + Str(v) + " is too large");
   p->begin.assign(r, 0);
   p->end.assign(r, 0);
   const size_t n = axes.size();
@@ -66,6 +68,7 @@ Status MakePlan(const Node& node, const Shape& in, const std::vector<const Tenso
     if (p->mode != Mode::kConstant && padded && kept <= 0)
       return InvalidArgument("mode '" + mode + "' cannot pad axis " + Str(d) + " of size 0");
   }
+  if (NumElements(p->out) < 0) return InvalidArgument("output shape " + ShapeToString(p->out) + " is too large");
   return Status::Ok();
 }
 

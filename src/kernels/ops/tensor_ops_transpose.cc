@@ -66,6 +66,7 @@ Status TileInfer(InferContext& ctx) {
   Shape out(in.size());
   for (size_t i = 0; i < in.size(); ++i) {
     if (rep[i] < 0) return InvalidArgument("repeats " + ShapeToString(rep) + " has a negative entry");
+    if (in[i] != 0 && rep[i] > (int64_t{1} << 62) / in[i]) return InvalidArgument("output shape is too large");
     out[i] = in[i] * rep[i];
   }
   if (NumElements(out) < 0) return InvalidArgument("output shape is too large");

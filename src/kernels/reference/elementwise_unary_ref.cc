@@ -6,6 +6,7 @@
 namespace parallax::reference {
 
 double UnaryRef(const std::string& op, double x, bool with_attrs, double alpha, double beta) {
+  // Attribute defaults are float32 values in ONNX; kernels see them rounded to float.
   auto a = [&](double def) { return with_attrs ? alpha : def; };
   auto b = [&](double def) { return with_attrs ? beta : def; };
   if (op == "Relu") return std::max(x, 0.0);
@@ -41,9 +42,9 @@ double UnaryRef(const std::string& op, double x, bool with_attrs, double alpha, 
   if (op == "Atanh") return 0.5 * std::log((1 + x) / (1 - x));
   if (op == "Softplus") return std::log(1 + std::exp(x));
   if (op == "Softsign") return x / (1 + std::fabs(x));
-  if (op == "HardSigmoid") return std::max(0.0, std::min(1.0, a(0.2) * x + b(0.5)));
+  if (op == "HardSigmoid") return std::max(0.0, std::min(1.0, a(double(0.2f)) * x + b(0.5)));
   if (op == "HardSwish") return x * std::max(0.0, std::min(1.0, x / 6 + 0.5));
-  if (op == "LeakyRelu") return x >= 0 ? x : a(0.01) * x;
+  if (op == "LeakyRelu") return x >= 0 ? x : a(double(0.01f)) * x;
   if (op == "Elu") return x >= 0 ? x : a(1.0) * (std::exp(x) - 1);
   if (op == "Selu") {
     const double al = a(1.67326319217681884765625), g = b(1.05070102214813232421875);
