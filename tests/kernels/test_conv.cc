@@ -41,13 +41,20 @@ Node ConvNode(const ConvCase& c) {
   return n;
 }
 
+// Runs both implementations: the default (XNNPACK for 1-D/2-D) and the internal
+// "parallax_impl" = "im2col" fallback (im2col/direct GEMM/depthwise loops on OpenBLAS).
 void CheckConv(const ConvCase& c, std::mt19937& rng, ThreadPool* pool = nullptr) {
   Tensor x = RandomFloat(c.x, rng), w = RandomFloat(c.w, rng);
   Tensor b = c.bias ? RandomFloat({c.w[0]}, rng) : Tensor();
-  auto out = RunKernel(ConvNode(c), {x, w, b}, pool);
-  ASSERT_TRUE(out.ok()) << out.status().message();
   Tensor expect = ref::ConvRef(x, w, c.bias ? &b : nullptr, Params(c));
-  ExpectClose((*out)[0], expect, 1e-5);
+  for (const char* impl : {"", "im2col"}) {
+    Node n = ConvNode(c);
+    SetString(n, "parallax_impl", impl);
+    auto out = RunKernel(n, {x, w, b}, pool);
+    ASSERT_TRUE(out.ok()) << out.status().message();
+    SCOPED_TRACE(std::string("impl '") + impl + "'");
+    ExpectClose((*out)[0], expect, 1e-5);
+  }
 }
 
 TEST(Conv, RandomShapes2D) {
@@ -88,6 +95,9 @@ TEST(Conv, DepthwiseAndPointwise) {
   // 1x1 stride 1: direct GEMM path, grouped and not.
   CheckConv({{2, 16, 7, 9}, {24, 16, 1, 1}, {}, {}, {}, 1, true}, rng);
   CheckConv({{1, 16, 7, 9}, {24, 8, 1, 1}, {}, {}, {}, 2, false}, rng);
+  // 1x1 with >= 64 output channels: one XNNPACK GEMM on NCHW data.
+  CheckConv({{2, 32, 9, 7}, {64, 32, 1, 1}, {}, {}, {}, 1, true}, rng, &TestPool());
+  CheckConv({{1, 16, 5, 5}, {128, 8, 1, 1}, {}, {}, {}, 2, false}, rng);
   // 1x1 stride 2 goes through im2col.
   CheckConv({{1, 8, 9, 9}, {4, 8, 1, 1}, {2, 2}, {}, {}, 1, true}, rng);
   // A YOLOv8-like block on the 2-thread pool.
@@ -135,16 +145,19 @@ double ActRef(const std::string& a, double v) {
 TEST(Conv, FusedActivation) {
   std::mt19937 rng(5);
   for (const char* act : {"Relu", "Sigmoid", "Silu", "LeakyRelu", "Clip", "HardSwish"}) {
-    for (int path = 0; path < 3; ++path) {  // im2col, pointwise, depthwise
-      ConvCase c = path == 0   ? ConvCase{{1, 4, 8, 8}, {6, 4, 3, 3}, {1, 1}, {}, {1, 1, 1, 1}, 1, true}
-                   : path == 1 ? ConvCase{{1, 4, 8, 8}, {6, 4, 1, 1}, {}, {}, {}, 1, true}
-                               : ConvCase{{1, 4, 8, 8}, {4, 1, 3, 3}, {1, 1}, {}, {1, 1, 1, 1}, 4, true};
+    for (int path = 0; path < 8; ++path) {  // 3x3, 1x1, 1x1 wide, depthwise; x2 impls
+      const int shape = path % 4;
+      ConvCase c = shape == 0   ? ConvCase{{1, 4, 8, 8}, {6, 4, 3, 3}, {1, 1}, {}, {1, 1, 1, 1}, 1, true}
+                   : shape == 1 ? ConvCase{{1, 4, 8, 8}, {6, 4, 1, 1}, {}, {}, {}, 1, true}
+                   : shape == 2 ? ConvCase{{1, 4, 5, 5}, {64, 4, 1, 1}, {}, {}, {}, 1, true}
+                                : ConvCase{{1, 4, 8, 8}, {4, 1, 3, 3}, {1, 1}, {}, {1, 1, 1, 1}, 4, true};
       Tensor x = RandomFloat(c.x, rng, -3, 3), w = RandomFloat(c.w, rng), b = RandomFloat({c.w[0]}, rng);
       Node n = ConvNode(c);
       SetString(n, "activation", act);
       SetFloat(n, "activation_alpha", 0.2f);
       SetFloat(n, "activation_min", -0.5f);
       SetFloat(n, "activation_max", 0.75f);
+      if (path >= 4) SetString(n, "parallax_impl", "im2col");
       auto out = RunKernel(n, {x, w, b});
       ASSERT_TRUE(out.ok()) << out.status().message();
       Tensor expect = ref::ConvRef(x, w, &b, Params(c));

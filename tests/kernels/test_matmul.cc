@@ -165,6 +165,22 @@ TEST(Gemm, AttributesAndBroadcastC) {
   }
 }
 
+TEST(Gemm, LargeTransB) {
+  std::mt19937 rng(7);
+  Tensor a = RandomFloat({67, 130}, rng), b = RandomFloat({90, 130}, rng), c = RandomFloat({90}, rng);
+  Node n = MakeNode("Gemm", 13);
+  SetInt(n, "transB", 1);
+  auto out = RunKernel(n, {a, b, c}, &TestPool());
+  ASSERT_TRUE(out.ok());
+  Tensor bt = Tensor::Allocate(DataType::kFloat32, {130, 90}).value();
+  for (int64_t i = 0; i < 130; ++i) {
+    for (int64_t j = 0; j < 90; ++j) bt.data<float>()[i * 90 + j] = b.data<float>()[j * 130 + i];
+  }
+  Tensor expect = ref::MatMulRef(a, bt);
+  for (int64_t i = 0; i < expect.numel(); ++i) expect.data<float>()[i] += c.data<float>()[i % 90];
+  ExpectClose((*out)[0], expect, 1e-5);
+}
+
 TEST(Gemm, IntegerEmptyAndErrors) {
   std::mt19937 rng(6);
   Tensor a = MakeTensor<int32_t>({2, 2}, {1, 2, 3, 4}, DataType::kInt32);

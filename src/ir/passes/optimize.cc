@@ -3,7 +3,10 @@
 namespace parallax {
 
 Status OptimizeGraph(Graph* graph) {
+  PX_RETURN_IF_ERROR(graph->Link());
   PX_RETURN_IF_ERROR(RemoveDeadNodes(graph));
+  PX_RETURN_IF_ERROR(FuseGelu(graph));
+  PX_RETURN_IF_ERROR(FuseEpilogues(graph));
   return graph->Link();
 }
 

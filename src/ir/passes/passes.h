@@ -12,4 +12,11 @@ Status OptimizeGraph(Graph* graph);
 // Removes nodes whose outputs reach no graph output.
 Status RemoveDeadNodes(Graph* graph);
 
+// x·0.5·(1+erf(x/√2)) → parallax::Gelu (fuse_gelu.cc).
+Status FuseGelu(Graph* graph);
+
+// Conv+activation (incl. SiLU), MatMul+bias(+activation) → FusedMatMul, Sigmoid·x → Silu
+// (fuse_epilogues.cc).
+Status FuseEpilogues(Graph* graph);
+
 }  // namespace parallax

@@ -1,0 +1,58 @@
+#include "ir/passes/fusion_util.h"
+
+#include <cmath>
+
+namespace parallax::fusion {
+
+namespace {
+void PinSubgraphRefs(const Graph& outer, const Graph& sub, std::vector<bool>* pinned) {
+  for (const auto& [name, inner] : sub.outer_refs) {
+    ValueId v = outer.Find(name);
+    if (v != kNoValue) (*pinned)[v] = true;
+  }
+  for (const Node& n : sub.nodes) {
+    for (const auto& [k, a] : n.attrs) {
+      if (a.g) PinSubgraphRefs(outer, *a.g, pinned);
+    }
+  }
+}
+}  // namespace
+
+std::vector<bool> PinnedValues(const Graph& g) {
+  std::vector<bool> pinned(g.values.size(), false);
+  for (ValueId v : g.outputs) pinned[v] = true;
+  for (const Node& n : g.nodes) {
+    for (const auto& [k, a] : n.attrs) {
+      if (a.g) PinSubgraphRefs(g, *a.g, &pinned);
+    }
+  }
+  return pinned;
+}
+
+NodeId SoleConsumer(const Graph& g, const std::vector<bool>& pinned, ValueId v) {
+  if (v == kNoValue || pinned[v] || g.values[v].consumers.size() != 1) return -1;
+  return g.values[v].consumers[0];
+}
+
+bool IsScalarConstant(const Graph& g, ValueId v, float want) {
+  auto it = g.initializers.find(v);
+  if (it == g.initializers.end() || it->second.numel() != 1) return false;
+  if (it->second.dtype() != DataType::kFloat32) return false;
+  return std::fabs(*it->second.data<float>() - want) <= 1e-4f * std::max(1.f, std::fabs(want));
+}
+
+bool Is(const Graph& g, NodeId n, const char* op_type, const std::vector<bool>& removed) {
+  return n >= 0 && !removed[n] && g.nodes[n].domain.empty() && g.nodes[n].op_type == op_type;
+}
+
+Status Compact(Graph* g, const std::vector<bool>& removed) {
+  std::vector<Node> kept;
+  kept.reserve(g->nodes.size());
+  for (size_t i = 0; i < g->nodes.size(); ++i) {
+    if (!removed[i]) kept.push_back(std::move(g->nodes[i]));
+  }
+  g->nodes = std::move(kept);
+  return g->Link();
+}
+
+}  // namespace parallax::fusion

@@ -1,0 +1,28 @@
+// Small queries the fusion passes share. All of them read the graph's producer/consumer links,
+// which the passes keep valid by relinking after each pass.
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+
+namespace parallax::fusion {
+
+// Values a fusion may not remove: graph outputs and names read by subgraphs.
+std::vector<bool> PinnedValues(const Graph& g);
+
+// The only consumer of `v`, or -1 when it has none, several, or is pinned.
+NodeId SoleConsumer(const Graph& g, const std::vector<bool>& pinned, ValueId v);
+
+// True when `v` is a one-element float initializer within 1e-4 of `want`.
+bool IsScalarConstant(const Graph& g, ValueId v, float want);
+
+// True when node `n` is `op_type` in the default ONNX domain and not already removed.
+bool Is(const Graph& g, NodeId n, const char* op_type, const std::vector<bool>& removed);
+
+// Drops removed nodes and relinks.
+Status Compact(Graph* g, const std::vector<bool>& removed);
+
+}  // namespace parallax::fusion
