@@ -163,7 +163,7 @@ TEST(Conv, FusedActivation) {
       Tensor expect = ref::ConvRef(x, w, &b, Params(c));
       for (int64_t i = 0; i < expect.numel(); ++i) expect.data<float>()[i] = ActRef(act, expect.data<float>()[i]);
       SCOPED_TRACE(std::string(act) + " path " + std::to_string(path));
-      ExpectClose((*out)[0], expect, 2e-6);
+      ExpectClose((*out)[0], expect, 1e-5);
     }
   }
   Node bad = MakeNode("Conv");

@@ -112,7 +112,7 @@ TEST(FusedMatMul, BiasAndActivation) {
         expect.data<float>()[i] = static_cast<float>(Act(act, v));
       }
       SCOPED_TRACE(std::string(act) + (bias ? " bias" : ""));
-      ExpectClose((*out)[0], expect, 2e-6);
+      ExpectClose((*out)[0], expect, 1e-5);
     }
   }
   Node n = MakeNode("FusedMatMul", 1);

@@ -22,6 +22,7 @@
 #pragma GCC push_options
 #pragma GCC optimize("tree-vectorize")
 #pragma GCC optimize("vect-cost-model=dynamic")
+#pragma GCC optimize("no-trapping-math")  // lets float selects (x < 0 ? a : b) vectorize
 
 namespace parallax::ops::elementwise {
 

@@ -14,6 +14,7 @@
 
 #pragma GCC optimize("tree-vectorize")
 #pragma GCC optimize("vect-cost-model=dynamic")
+#pragma GCC optimize("no-trapping-math")  // lets float selects (x < 0 ? a : b) vectorize
 
 namespace parallax::ops {
 namespace {

@@ -95,7 +95,7 @@ Status TileCompute(KernelContext& ctx) {
 Status BlockSize(const Node& node, int64_t* b) {
   if (node.attr("blocksize") == nullptr) return InvalidArgument("missing attribute 'blocksize'");
   *b = node.GetInt("blocksize", 0);
-  if (*b < 1) return InvalidArgument("blocksize must be >= 1, got " + Str(*b));
+  if (*b < 1 || *b > (1 << 20)) return InvalidArgument("blocksize must be in [1, 2^20], got " + Str(*b));
   return Status::Ok();
 }
 

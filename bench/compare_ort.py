@@ -1,0 +1,332 @@
+#!/usr/bin/python3
+"""Parallax vs ONNX Runtime on the model zoo: latency, CPU time, peak RSS, accuracy.
+
+  bench/compare_ort.py [--models yolov8n,clip_text] [--threads 1,2] [--rounds 3]
+                       [--runs 10] [--warmup 2] [--json OUT.json] [--no-check]
+
+For each model and thread count, K rounds are run. Each round starts one fresh
+process per engine (`build/parallax bench ... --json` and `node bench/ort_bench.js`),
+each doing --warmup untimed and --runs timed inferences. The engine order flips
+every round (P,O / O,P / ...) so that slow drifts in machine load hit both sides
+alike. For more than one thread, ORT is measured with both executors (sequential
+and parallel, interOpNumThreads = threads); "ORT best" is the mode with the lower
+median.
+
+An engine's latency = median of its per-round medians; the spread is the min-max
+of the per-round medians. CPU ms/run is the median over rounds, peak RSS the
+max over rounds. The accuracy check runs `parallax run` once per model and
+compares its outputs with models/<name>/outputs (the ORT references) using
+tools/models/compare.py (normalized max error = max|a-b| / max|ref|).
+
+Standard library only. Needs build/parallax, node + onnxruntime-node
+(`npm install --ignore-scripts`), and the full models (tools/models/README.md).
+"""
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+ALL_MODELS = ["yolov8n", "distilbert", "whisper_encoder", "clip_text", "swinv2_tiny"]
+MIB = 1024.0 * 1024.0
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def nproc():
+    try:
+        return int(subprocess.run(["nproc"], capture_output=True, text=True, check=True).stdout)
+    except (OSError, subprocess.CalledProcessError, ValueError):
+        return os.cpu_count()
+
+
+def cpu_model():
+    try:
+        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def loadavg():
+    try:
+        return tuple(round(x, 2) for x in os.getloadavg())
+    except OSError:
+        return None
+
+
+def git_rev():
+    try:
+        rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+        return rev + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def run_json(cmd, timeout):
+    """Runs cmd, returns (parsed last JSON line of stdout, None) or (None, error text)."""
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        return None, f"timeout after {timeout}s"
+    except OSError as e:
+        return None, str(e)
+    if p.returncode != 0:
+        return None, f"exit {p.returncode}: {(p.stderr or p.stdout).strip()[-500:]}"
+    for line in reversed(p.stdout.strip().splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                return json.loads(line), None
+            except json.JSONDecodeError as e:
+                return None, f"bad JSON ({e}): {line[:200]}"
+    return None, f"no JSON line in output: {p.stdout.strip()[-300:]}"
+
+
+def model_inputs(mdir):
+    files = sorted((mdir / "inputs").glob("*.npy"))
+    return [(f.stem, f) for f in files]
+
+
+def parallax_cmd(args, mdir, threads):
+    cmd = [str(args.parallax), "bench", str(mdir / "model.onnx"), "--threads", str(threads),
+           "--runs", str(args.runs), "--warmup", str(args.warmup), "--json"]
+    for name, f in model_inputs(mdir):
+        cmd += ["--input", f"{name}={f}"]
+    return cmd
+
+
+def ort_cmd(args, mdir, threads, mode):
+    cmd = [args.node, str(ROOT / "bench" / "ort_bench.js"), str(mdir / "model.onnx"),
+           "--input-dir", str(mdir / "inputs"), "--threads", str(threads), "--mode", mode,
+           "--runs", str(args.runs), "--warmup", str(args.warmup)]
+    if args.ort_no_spin:
+        cmd.append("--no-spin")
+    return cmd
+
+
+def summarize(rounds):
+    """rounds: list of per-round bench JSON dicts (successful ones)."""
+    if not rounds:
+        return None
+    meds = [r["median_ms"] for r in rounds]
+    return {
+        "median_ms": statistics.median(meds),
+        "spread_ms": [min(meds), max(meds)],
+        "round_medians_ms": meds,
+        "min_ms": min(r["min_ms"] for r in rounds),
+        "cpu_ms_per_run": statistics.median(r["cpu_ms_per_run"] for r in rounds),
+        "peak_rss_bytes": max(r["peak_rss_bytes"] for r in rounds),
+    }
+
+
+def check_accuracy(args, name, mdir):
+    """Runs parallax once and compares with the ORT reference outputs."""
+    with tempfile.TemporaryDirectory(prefix=f"parallax_{name}_") as tmp:
+        cmd = [str(args.parallax), "run", str(mdir / "model.onnx"), "--output-dir", tmp]
+        for iname, f in model_inputs(mdir):
+            cmd += ["--input", f"{iname}={f}"]
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout, cwd=ROOT)
+        except subprocess.TimeoutExpired:
+            return {"error": "parallax run timed out"}
+        if p.returncode != 0:
+            return {"error": f"parallax run exit {p.returncode}: {p.stderr.strip()[-300:]}"}
+        py = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+        c = subprocess.run([py, str(ROOT / "tools" / "models" / "compare.py"), tmp, str(mdir / "outputs"),
+                            "--tol", str(args.tol)], capture_output=True, text=True, cwd=ROOT)
+    errors, problems = {}, []
+    for line in c.stdout.splitlines():
+        m = re.match(r"(\S+): normalized max error (\S+) (ok|FAIL)", line.strip())
+        if m:
+            errors[m.group(1)] = float(m.group(2))
+        elif line.strip():
+            problems.append(line.strip())
+    if not errors and not problems:
+        problems.append((c.stderr or "compare.py printed nothing").strip()[-300:])
+    return {
+        "outputs": errors,
+        "max_error": max(errors.values()) if errors else None,
+        "ok": c.returncode == 0,
+        "problems": problems,
+    }
+
+
+def num(x):
+    """Milliseconds with about 3 significant digits (sub-ms tiny models stay readable)."""
+    return f"{x:.1f}" if x >= 10 else f"{x:.2f}" if x >= 1 else f"{x:.3f}"
+
+
+def fmt_ms(s):
+    if s is None:
+        return "error"
+    lo, hi = s["spread_ms"]
+    return f"{num(s['median_ms'])} ({num(lo)}–{num(hi)})"
+
+
+def fmt_mib(s):
+    return "error" if s is None else f"{s['peak_rss_bytes'] / MIB:.0f}"
+
+
+def fmt_cpu(s):
+    return "error" if s is None else num(s["cpu_ms_per_run"])
+
+
+def fmt_err(chk):
+    if chk is None:
+        return "–"
+    if chk.get("error"):
+        return "run failed"
+    if chk["max_error"] is None:
+        return "; ".join(chk["problems"])[:60] or "?"
+    s = f"{chk['max_error']:.1e}"
+    if chk["problems"]:
+        s += " (" + "; ".join(chk["problems"]) + ")"
+    elif not chk["ok"]:
+        s += " FAIL"
+    return s
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", default=",".join(ALL_MODELS), help="comma-separated (default: all five)")
+    ap.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds per engine (default 3)")
+    ap.add_argument("--runs", type=int, default=10, help="timed runs per process (default 10)")
+    ap.add_argument("--warmup", type=int, default=2, help="untimed runs per process (default 2)")
+    ap.add_argument("--json", metavar="OUT", help="also write all raw numbers to OUT")
+    ap.add_argument("--no-check", action="store_true", help="skip the accuracy check")
+    ap.add_argument("--tol", type=float, default=1e-4, help="accuracy tolerance marked FAIL (default 1e-4)")
+    ap.add_argument("--ort-no-spin", action="store_true",
+                    help="disable ORT thread-pool spinning (default: ORT's default, spinning on)")
+    ap.add_argument("--models-dir", default=str(ROOT / "models"))
+    ap.add_argument("--parallax", default=str(ROOT / "build" / "parallax"))
+    ap.add_argument("--node", default=shutil.which("node") or "node")
+    ap.add_argument("--timeout", type=int, default=3600, help="seconds per process (default 3600)")
+    args = ap.parse_args()
+
+    models = [m for m in args.models.split(",") if m]
+    threads_list = [int(t) for t in args.threads.split(",") if t]
+    if args.rounds < 1 or args.runs < 1 or args.warmup < 0:
+        ap.error("--rounds and --runs must be >= 1, --warmup >= 0")
+    if not os.access(args.parallax, os.X_OK):
+        ap.error(f"{args.parallax} not found; build it: cmake -S . -B build && make -C build parallax_cli")
+    mroot = pathlib.Path(args.models_dir)
+    for m in models:
+        if not (mroot / m / "model.onnx").exists():
+            ap.error(f"{mroot / m / 'model.onnx'} missing; see tools/models/README.md (export.py, make_refs.py --full)")
+
+    header = {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "nproc": nproc(),
+        "cpu_model": cpu_model(),
+        "loadavg_start": loadavg(),
+        "parallax_commit": git_rev(),
+        "rounds": args.rounds, "runs": args.runs, "warmup": args.warmup,
+        "ort_spinning": not args.ort_no_spin,
+    }
+    results, checks = [], {}
+    ort_version = None
+
+    for name in models:
+        mdir = mroot / name
+        if not args.no_check:
+            log(f"[{name}] accuracy check: parallax run vs models/{name}/outputs")
+            checks[name] = check_accuracy(args, name, mdir)
+            log(f"[{name}]   max error {fmt_err(checks[name])}")
+        for threads in threads_list:
+            modes = ["sequential", "parallel"] if threads > 1 else ["sequential"]
+            engines = [("parallax", lambda t=threads: parallax_cmd(args, mdir, t))]
+            engines += [(f"ort_{m}", lambda t=threads, m=m: ort_cmd(args, mdir, t, m)) for m in modes]
+            raw = {e: [] for e, _ in engines}
+            errs = {e: [] for e, _ in engines}
+            for k in range(args.rounds):
+                order = engines if k % 2 == 0 else engines[::-1]
+                for ename, mk in order:
+                    res, err = run_json(mk(), args.timeout)
+                    if res is None:
+                        errs[ename].append(err)
+                        log(f"[{name} t={threads} round {k + 1}/{args.rounds}] {ename}: ERROR {err}")
+                        continue
+                    res["round"] = k
+                    raw[ename].append(res)
+                    ort_version = ort_version or res.get("ort_version")
+                    log(f"[{name} t={threads} round {k + 1}/{args.rounds}] {ename}: median "
+                        f"{res['median_ms']:.1f} ms, cpu {res['cpu_ms_per_run']:.1f} ms/run, "
+                        f"rss {res['peak_rss_bytes'] / MIB:.0f} MiB")
+            summ = {e: summarize(raw[e]) for e in raw}
+            ort_modes = [m for m in modes if summ[f"ort_{m}"] is not None]
+            best_mode = min(ort_modes, key=lambda m: summ[f"ort_{m}"]["median_ms"]) if ort_modes else None
+            best = summ[f"ort_{best_mode}"] if best_mode else None
+            ratio = (summ["parallax"]["median_ms"] / best["median_ms"]
+                     if summ["parallax"] is not None and best is not None else None)
+            cpu_ratio = (summ["parallax"]["cpu_ms_per_run"] / best["cpu_ms_per_run"]
+                         if summ["parallax"] is not None and best is not None and best["cpu_ms_per_run"] > 0
+                         else None)
+            results.append({
+                "model": name, "threads": threads,
+                "parallax": summ["parallax"],
+                "ort_sequential": summ.get("ort_sequential"),
+                "ort_parallel": summ.get("ort_parallel"),
+                "ort_best_mode": best_mode,
+                "ratio_parallax_over_ort": ratio,
+                "cpu_ratio_parallax_over_ort": cpu_ratio,
+                "raw": raw, "errors": {e: v for e, v in errs.items() if v},
+            })
+
+    header["loadavg_end"] = loadavg()
+    header["ort_version"] = ort_version
+
+    # ---- report ----
+    la0, la1 = header["loadavg_start"], header["loadavg_end"]
+    print(f"{header['date']} · nproc {header['nproc']} · {header['cpu_model']} · "
+          f"load avg start {' '.join(map(str, la0 or []))} / end {' '.join(map(str, la1 or []))} · "
+          f"parallax {header['parallax_commit']} · onnxruntime-node {ort_version or '?'}"
+          f"{'' if header['ort_spinning'] else ' (spinning off)'} · "
+          f"{args.rounds} rounds × {args.runs} runs (+{args.warmup} warmup)")
+    print()
+    print("| model | threads | parallax median ms (spread) | ORT seq ms (spread) | ORT par ms (spread) "
+          "| ORT best ms | parallax/ORT | parallax peak RSS MiB | ORT peak RSS MiB "
+          "| parallax CPU ms/run | ORT CPU ms/run | max error |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        best = r[f"ort_{r['ort_best_mode']}"] if r["ort_best_mode"] else None
+        par = fmt_ms(r["ort_parallel"]) if r["threads"] > 1 else "–"
+        best_s = "error" if best is None else (
+            num(best["median_ms"]) + (f" ({r['ort_best_mode'][:3]})" if r["threads"] > 1 else ""))
+        ratio = "–" if r["ratio_parallax_over_ort"] is None else f"{r['ratio_parallax_over_ort']:.2f}"
+        print(f"| {r['model']} | {r['threads']} | {fmt_ms(r['parallax'])} | {fmt_ms(r['ort_sequential'])} "
+              f"| {par} | {best_s} | {ratio} | {fmt_mib(r['parallax'])} | {fmt_mib(best)} "
+              f"| {fmt_cpu(r['parallax'])} | {fmt_cpu(best)} | {fmt_err(checks.get(r['model']))} |")
+    failed = [(r["model"], r["threads"], e, v) for r in results for e, v in r["errors"].items()]
+    if failed:
+        print()
+        for m, t, e, v in failed:
+            print(f"- {m} t={t} {e}: {len(v)} failed round(s): {v[0]}")
+
+    if args.json:
+        out = {"header": header, "results": results, "accuracy": checks,
+               "command": [sys.argv[0]] + sys.argv[1:]}
+        pathlib.Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
+        log(f"raw numbers written to {args.json}")
+    bad = failed or any(c.get("error") or not c.get("ok") for c in checks.values())
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
