@@ -16,8 +16,8 @@ int ThreadPool::DefaultThreads() {
 
 ThreadPool::ThreadPool(int threads) : threads_(threads > 0 ? threads : DefaultThreads()) {
   if (threads_ > 1) pool_ = pthreadpool_create(static_cast<size_t>(threads_));
-  // OpenBLAS keeps its own threads; they run only inside a GEMM call, while our pool is idle.
-  openblas_set_num_threads(threads_);
+  // OpenBLAS stays single-threaded: GEMMs split their blocks over this pool (kernels/gemm.h).
+  openblas_set_num_threads(1);
 }
 
 ThreadPool::~ThreadPool() {
