@@ -7,9 +7,9 @@
 //   XnnCached    : XNNPACK NHWC, operator cached and data already NHWC (its upper bound).
 //
 // Not wired into CMake. Build (after building parallax_kernels in build-<you>):
-//   g++ -std=c++20 -O2 -Iinclude -Isrc bench/conv_bench.cc build-<you>/libparallax_kernels.a \
-//       build-<you>/libparallax_core.a -lbenchmark -lopenblas -lXNNPACK -lpthreadpool -lpthread \
-//       -o conv_bench && ./conv_bench            # PX_THREADS=2 ./conv_bench for two threads
+//   g++ -std=c++20 -O2 -Iinclude -Isrc bench/conv_bench.cc build-<you>/libparallax_kernels.a
+//       build-<you>/libparallax_core.a -lbenchmark -lopenblas -lXNNPACK -lpthreadpool -lpthread
+//       -o conv_bench && ./conv_bench    # PX_THREADS=2 ./conv_bench for two threads
 // To wire it in: add_executable(conv_bench bench/conv_bench.cc) linking parallax_kernels and
 // benchmark::benchmark (find_package(benchmark)).
 #include <benchmark/benchmark.h>

@@ -67,6 +67,7 @@ StatusOr<Tensor> ReadNpy(const std::string& bytes) {
   p = FindKey(h, "fortran_order");
   if (p == std::string::npos) return InvalidArgument(".npy header has no fortran_order");
   if (h.compare(p, 4, "True") == 0) return NotImplemented(".npy files in Fortran order are not supported");
+  if (h.compare(p, 5, "False") != 0) return InvalidArgument(".npy fortran_order is neither True nor False");
 
   p = FindKey(h, "shape");
   if (p == std::string::npos || p >= h.size() || h[p] != '(') return InvalidArgument(".npy header has no shape");

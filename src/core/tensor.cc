@@ -1,10 +1,23 @@
 #include "parallax/tensor.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
 
 namespace parallax {
+
+// Allocation-failure injection for tests (tests/unit/alloc_failure_test.cc declares these two
+// functions itself; they are not public API). SetAllocationFailureCountdownForTesting(n), n >= 1,
+// makes the n-th Tensor::Allocate from now on fail with OutOfMemory; 0 turns it off.
+// AllocationCountForTesting() counts every Tensor::Allocate call that reached the allocator.
+namespace {
+std::atomic<int64_t> g_fail_countdown{0};
+std::atomic<int64_t> g_allocations{0};
+}  // namespace
+
+void SetAllocationFailureCountdownForTesting(int64_t n) { g_fail_countdown.store(n); }
+int64_t AllocationCountForTesting() { return g_allocations.load(); }
 
 size_t DataTypeSize(DataType dtype) {
   switch (dtype) {
@@ -75,6 +88,10 @@ StatusOr<Tensor> Tensor::Allocate(DataType dtype, Shape shape) {
     return OutOfMemory("tensor of shape " + ShapeToString(shape) + " is too large");
   }
   size_t bytes = static_cast<size_t>(n) * esize;
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (g_fail_countdown.load(std::memory_order_relaxed) > 0 && g_fail_countdown.fetch_sub(1) == 1) {
+    return OutOfMemory("allocation of " + std::to_string(bytes) + " bytes failed (injected for testing)");
+  }
   size_t rounded = ((bytes + 63) / 64) * 64;
   if (rounded == 0) rounded = 64;
   void* p = std::aligned_alloc(64, rounded);

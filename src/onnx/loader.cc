@@ -7,16 +7,44 @@
 #include <unistd.h>
 #include <onnx/onnx-ml.pb.h>
 
+#include <charconv>
 #include <climits>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <new>
 
 namespace parallax {
 namespace {
 
 constexpr int kMaxSubgraphDepth = 16;
 constexpr int kMaxRank = 16;
+// Same cap as Tensor::Allocate: no tensor in a model file may claim more bytes than this.
+constexpr int64_t kMaxTensorBytes = int64_t{1} << 40;
+constexpr int64_t kMaxOpsetVersion = 1000;
+
+std::string DataTypeDescription(int32_t t) {
+  const std::string& name = onnx::TensorProto_DataType_IsValid(t)
+                                ? onnx::TensorProto_DataType_Name(static_cast<onnx::TensorProto_DataType>(t))
+                                : std::string();
+  return std::to_string(t) + (name.empty() ? "" : " (" + name + ")");
+}
+
+// Parses `msg` from `in`. Out-of-memory while parsing (a length field promising gigabytes)
+// is reported as a Status, not an exception.
+Status ParseFrom(google::protobuf::MessageLite* msg, google::protobuf::io::CodedInputStream* in) {
+  in->SetTotalBytesLimit(INT_MAX);
+  in->SetRecursionLimit(200);
+  try {
+    if (!msg->ParseFromCodedStream(in) || !in->ConsumedEntireMessage()) {
+      return InvalidArgument(
+          "not a valid ONNX protobuf (truncated or corrupt, or nested more than 200 messages deep)");
+    }
+  } catch (const std::bad_alloc&) {
+    return OutOfMemory("out of memory while parsing the model protobuf");
+  }
+  return Status::Ok();
+}
 
 Status ParseBounded(google::protobuf::MessageLite* msg, const void* data, size_t size) {
   if (size > static_cast<size_t>(INT_MAX)) {
@@ -24,12 +52,14 @@ Status ParseBounded(google::protobuf::MessageLite* msg, const void* data, size_t
   }
   google::protobuf::io::ArrayInputStream raw(data, static_cast<int>(size));
   google::protobuf::io::CodedInputStream in(&raw);
-  in.SetTotalBytesLimit(INT_MAX);
-  in.SetRecursionLimit(200);
-  if (!msg->ParseFromCodedStream(&in) || !in.ConsumedEntireMessage()) {
-    return InvalidArgument("not a valid ONNX protobuf (truncated or corrupt)");
-  }
-  return Status::Ok();
+  return ParseFrom(msg, &in);
+}
+
+// Parses a non-negative decimal integer (external data offset/length); false on junk.
+bool ParseSize(const std::string& s, int64_t* out) {
+  const char* end = s.data() + s.size();
+  auto [p, ec] = std::from_chars(s.data(), end, *out);
+  return ec == std::errc() && p == end && *out >= 0;
 }
 
 class Loader {
@@ -57,12 +87,14 @@ void CopyConverted(const Src& src, Dst* dst) {
 Status Loader::ReadExternal(const onnx::TensorProto& tp, size_t bytes, void* dst) {
   std::string location;
   int64_t offset = 0, length = -1;
+  bool bad_number = false;
   for (const auto& kv : tp.external_data()) {
     if (kv.key() == "location") location = kv.value();
-    if (kv.key() == "offset") offset = std::atoll(kv.value().c_str());
-    if (kv.key() == "length") length = std::atoll(kv.value().c_str());
+    if (kv.key() == "offset") bad_number |= !ParseSize(kv.value(), &offset);
+    if (kv.key() == "length") bad_number |= !ParseSize(kv.value(), &length);
   }
   const std::string what = "tensor '" + tp.name() + "': external data '" + location + "'";
+  if (bad_number) return InvalidArgument(what + " has an offset or length that is not a non-negative integer");
   if (base_dir_.empty()) return InvalidArgument(what + " cannot be resolved without a model folder");
   namespace fs = std::filesystem;
   if (location.empty() || fs::path(location).is_absolute()) {
@@ -75,15 +107,18 @@ Status Loader::ReadExternal(const onnx::TensorProto& tp, size_t bytes, void* dst
   if (ec || rel.empty() || *rel.begin() == "..") {
     return InvalidArgument(what + " points outside the model's folder");
   }
-  if (offset < 0 || (length >= 0 && static_cast<size_t>(length) != bytes)) {
+  if (length >= 0 && static_cast<size_t>(length) != bytes) {
     return InvalidArgument(what + " has offset/length inconsistent with its shape (" +
                            std::to_string(bytes) + " bytes expected)");
   }
+  if (!fs::exists(full, ec)) return NotFound(what + ": file not found");
+  if (!fs::is_regular_file(full, ec)) return InvalidArgument(what + " is not a regular file");
   std::ifstream f(full, std::ios::binary);
   if (!f) return NotFound(what + ": file not found");
   f.seekg(0, std::ios::end);
   auto file_size = static_cast<int64_t>(f.tellg());
-  if (offset + static_cast<int64_t>(bytes) > file_size) {
+  // bytes <= kMaxTensorBytes (checked by the caller), so the subtraction cannot overflow.
+  if (file_size < 0 || offset > file_size - static_cast<int64_t>(bytes)) {
     return InvalidArgument(what + " is shorter than the " + std::to_string(bytes) +
                            " bytes the tensor needs");
   }
@@ -104,10 +139,13 @@ Status Loader::ConvertTensor(onnx::TensorProto& tp, Tensor* out) {
   const auto dtype = static_cast<DataType>(tp.data_type());
   const size_t esize = DataTypeSize(dtype);
   if (esize == 0) {
-    return NotImplemented(what + " has unsupported data type " + std::to_string(tp.data_type()));
+    return NotImplemented(what + " has unsupported data type " + DataTypeDescription(tp.data_type()));
   }
   const int64_t n = NumElements(shape);
-  if (n < 0) return InvalidArgument(what + " has a shape whose size overflows");
+  if (n < 0 || n > kMaxTensorBytes / static_cast<int64_t>(esize)) {
+    return InvalidArgument(what + " of shape " + ShapeToString(shape) + " is too large");
+  }
+  if (tp.has_segment()) return NotImplemented(what + " is segmented; segments are not supported");
   const size_t bytes = static_cast<size_t>(n) * esize;
   // Before allocating, make sure the file actually holds that many bytes.
   const bool external = tp.data_location() == onnx::TensorProto::EXTERNAL;
@@ -162,6 +200,62 @@ Status Loader::ConvertTensor(onnx::TensorProto& tp, Tensor* out) {
     }
   }
   *out = std::move(t);
+  return Status::Ok();
+}
+
+// Standard attributes whose type is the same in every ai.onnx op that has them. A file giving
+// another type (Conv kernel_shape as a string) is refused at load with a clear message, instead
+// of the kernel silently reading a default. INT is accepted for INTS and FLOAT, as the
+// Node::GetInts / GetFloat accessors do.
+using AttrKind = Attribute::Kind;
+struct StandardAttr {
+  const char* name;
+  AttrKind kind;
+};
+constexpr StandardAttr kStandardAttrs[] = {
+    {"kernel_shape", AttrKind::kInts}, {"strides", AttrKind::kInts}, {"pads", AttrKind::kInts},
+    {"dilations", AttrKind::kInts}, {"perm", AttrKind::kInts}, {"axes", AttrKind::kInts},
+    {"output_padding", AttrKind::kInts}, {"output_shape", AttrKind::kInts},
+    {"axis", AttrKind::kInt}, {"group", AttrKind::kInt}, {"keepdims", AttrKind::kInt},
+    {"transA", AttrKind::kInt}, {"transB", AttrKind::kInt}, {"to", AttrKind::kInt},
+    {"ceil_mode", AttrKind::kInt}, {"count_include_pad", AttrKind::kInt},
+    {"allowzero", AttrKind::kInt}, {"batch_dims", AttrKind::kInt}, {"largest", AttrKind::kInt},
+    {"sorted", AttrKind::kInt}, {"select_last_index", AttrKind::kInt},
+    {"noop_with_empty_axes", AttrKind::kInt}, {"exclusive", AttrKind::kInt},
+    {"reverse", AttrKind::kInt}, {"center_point_box", AttrKind::kInt},
+    {"stash_type", AttrKind::kInt},
+    {"alpha", AttrKind::kFloat}, {"beta", AttrKind::kFloat}, {"epsilon", AttrKind::kFloat},
+    {"momentum", AttrKind::kFloat}, {"gamma", AttrKind::kFloat}, {"lambd", AttrKind::kFloat},
+    {"auto_pad", AttrKind::kString}, {"mode", AttrKind::kString},
+    {"coordinate_transformation_mode", AttrKind::kString}, {"nearest_mode", AttrKind::kString},
+    {"equation", AttrKind::kString}, {"approximate", AttrKind::kString},
+    {"reduction", AttrKind::kString},
+};
+
+const char* AttrKindName(AttrKind k) {
+  switch (k) {
+    case AttrKind::kFloat: return "a float";
+    case AttrKind::kInt: return "an int";
+    case AttrKind::kString: return "a string";
+    case AttrKind::kTensor: return "a tensor";
+    case AttrKind::kGraph: return "a graph";
+    case AttrKind::kFloats: return "floats";
+    case AttrKind::kInts: return "ints";
+    case AttrKind::kStrings: return "strings";
+  }
+  return "?";
+}
+
+Status CheckStandardAttribute(const std::string& name, const Attribute& a) {
+  for (const StandardAttr& s : kStandardAttrs) {
+    if (name != s.name) continue;
+    bool ok = a.kind == s.kind ||
+              (a.kind == AttrKind::kInt && (s.kind == AttrKind::kInts || s.kind == AttrKind::kFloat));
+    if (!ok) {
+      return InvalidArgument("attribute '" + name + "' must be " + AttrKindName(s.kind) + ", got " +
+                             AttrKindName(a.kind));
+    }
+  }
   return Status::Ok();
 }
 
@@ -228,15 +322,28 @@ Status Loader::FoldConstantNode(onnx::NodeProto& np, const std::map<std::string,
   }
   ValueId v = g->AddValue(np.output(0));
   if (g->initializers.count(v)) return InvalidArgument(desc + "output '" + np.output(0) + "' is defined twice");
+  if (std::find(g->inputs.begin(), g->inputs.end(), v) != g->inputs.end()) {
+    return InvalidArgument(desc + "output '" + np.output(0) + "' is also a graph input");
+  }
   g->initializers[v] = std::move(t);
   return Status::Ok();
 }
 
-void SetValueType(const onnx::ValueInfoProto& vi, Value* v) {
-  if (!vi.type().has_tensor_type()) return;
+// Copies the declared dtype and shape of `vi` into `v`. Graph inputs (`is_input`) must have a
+// dtype Parallax supports, since callers have to pass tensors of it.
+Status SetValueType(const onnx::ValueInfoProto& vi, bool is_input, Value* v) {
+  if (!vi.type().has_tensor_type()) return Status::Ok();
   const auto& tt = vi.type().tensor_type();
   v->dtype = static_cast<DataType>(tt.elem_type());
-  if (!tt.has_shape()) return;
+  if (is_input && tt.elem_type() != 0 && DataTypeSize(v->dtype) == 0) {
+    return NotImplemented("graph input '" + vi.name() + "' has unsupported data type " +
+                          DataTypeDescription(tt.elem_type()));
+  }
+  if (!tt.has_shape()) return Status::Ok();
+  if (tt.shape().dim_size() > kMaxRank) {
+    return InvalidArgument("value '" + vi.name() + "' is declared with rank " +
+                           std::to_string(tt.shape().dim_size()) + ", above " + std::to_string(kMaxRank));
+  }
   Shape s;
   std::vector<std::string> names;
   for (const auto& d : tt.shape().dim()) {
@@ -245,6 +352,7 @@ void SetValueType(const onnx::ValueInfoProto& vi, Value* v) {
   }
   v->shape = s;
   v->dim_names = names;
+  return Status::Ok();
 }
 
 Status Loader::ConvertGraph(onnx::GraphProto& gp, const std::map<std::string, int>& opsets,
@@ -263,12 +371,19 @@ Status Loader::ConvertGraph(onnx::GraphProto& gp, const std::map<std::string, in
     g->values[v].shape = g->initializers[v].shape();
   }
   for (const auto& vi : gp.input()) {
+    if (vi.name().empty()) return InvalidArgument("a graph input has no name");
     ValueId v = g->AddValue(vi.name());
     if (g->initializers.count(v)) continue;  // an initializer with a default; treat as constant
-    SetValueType(vi, &g->values[v]);
+    if (std::find(g->inputs.begin(), g->inputs.end(), v) != g->inputs.end()) {
+      return InvalidArgument("graph input '" + vi.name() + "' is declared twice");
+    }
+    PX_RETURN_IF_ERROR(SetValueType(vi, /*is_input=*/true, &g->values[v]));
     g->inputs.push_back(v);
   }
-  for (const auto& vi : gp.value_info()) SetValueType(vi, &g->values[g->AddValue(vi.name())]);
+  for (const auto& vi : gp.value_info()) {
+    PX_RETURN_IF_ERROR(SetValueType(vi, false, &g->values[g->AddValue(vi.name())]));
+  }
+  auto is_input = [g](ValueId v) { return std::find(g->inputs.begin(), g->inputs.end(), v) != g->inputs.end(); };
   int unnamed = 0;
   for (auto& np : *gp.mutable_node()) {
     if (np.op_type() == "Constant" && (np.domain().empty() || np.domain() == "ai.onnx")) {
@@ -276,10 +391,16 @@ Status Loader::ConvertGraph(onnx::GraphProto& gp, const std::map<std::string, in
       continue;
     }
     std::vector<ValueId> ins, outs;
+    std::string node_name = np.name().empty() ? np.op_type() + "_" + std::to_string(unnamed++) : np.name();
     for (const auto& name : np.input()) ins.push_back(name.empty() ? kNoValue : g->AddValue(name));
     // An omitted optional output still gets an (anonymous) value, so kernels can write it.
-    for (const auto& name : np.output()) outs.push_back(g->AddValue(name));
-    std::string node_name = np.name().empty() ? np.op_type() + "_" + std::to_string(unnamed++) : np.name();
+    for (const auto& name : np.output()) {
+      outs.push_back(g->AddValue(name));
+      if (!name.empty() && is_input(outs.back())) {
+        return InvalidArgument(np.op_type() + " node '" + node_name + "': output '" + name +
+                               "' is also a graph input");
+      }
+    }
     NodeId id = g->AddNode(np.op_type(), node_name, std::move(ins), std::move(outs));
     Node& n = g->nodes[id];
     n.domain = np.domain() == "ai.onnx" ? "" : np.domain();
@@ -290,16 +411,21 @@ Status Loader::ConvertGraph(onnx::GraphProto& gp, const std::map<std::string, in
     n.opset = it->second;
     for (auto& ap : *np.mutable_attribute()) {
       Attribute a;
-      PX_RETURN_IF_ERROR(ConvertAttribute(ap, opsets, depth, &a).WithPrefix(n.Describe()));
-      g->nodes[id].attrs[ap.name()] = std::move(a);
+      PX_RETURN_IF_ERROR(ConvertAttribute(ap, opsets, depth, &a).WithPrefix(g->nodes[id].Describe()));
+      Node& node = g->nodes[id];  // ConvertAttribute may not touch g->nodes, but be safe
+      if (node.domain.empty()) PX_RETURN_IF_ERROR(CheckStandardAttribute(ap.name(), a).WithPrefix(node.Describe()));
+      if (!node.attrs.emplace(ap.name(), std::move(a)).second) {
+        return InvalidArgument(node.Describe() + "attribute '" + ap.name() + "' is given twice");
+      }
     }
   }
   for (const auto& vi : gp.output()) {
     ValueId v = g->AddValue(vi.name());
-    SetValueType(vi, &g->values[v]);
+    PX_RETURN_IF_ERROR(SetValueType(vi, false, &g->values[v]));
     g->outputs.push_back(v);
   }
   PX_RETURN_IF_ERROR(g->Link());
+  PX_RETURN_IF_ERROR(g->TopologicalOrder().status());
   // Names neither produced, initialized nor input come from an enclosing graph (subgraphs)
   // or are dangling (top level: an error).
   for (ValueId v = 0; v < static_cast<ValueId>(g->values.size()); ++v) {
@@ -334,6 +460,11 @@ StatusOr<Model> FromProto(onnx::ModelProto& mp, const std::string& base_dir) {
   std::map<std::string, int> opsets;
   for (const auto& os : mp.opset_import()) {
     std::string dom = os.domain() == "ai.onnx" ? "" : os.domain();
+    if (os.version() < 1 || os.version() > kMaxOpsetVersion) {
+      return InvalidArgument("opset import of domain '" + dom + "' has version " +
+                             std::to_string(os.version()) + ", expected 1.." +
+                             std::to_string(kMaxOpsetVersion));
+    }
     opsets[dom] = static_cast<int>(os.version());
   }
   if (opsets.empty()) opsets[""] = 1;  // IR v2 models carry no opset import
@@ -363,12 +494,8 @@ StatusOr<Model> LoadModelFile(const std::string& path) {
   auto m = [&]() -> StatusOr<Model> {
     google::protobuf::io::FileInputStream raw(fd);
     google::protobuf::io::CodedInputStream in(&raw);
-    in.SetTotalBytesLimit(INT_MAX);
-    in.SetRecursionLimit(200);
     onnx::ModelProto mp;
-    if (!mp.ParseFromCodedStream(&in) || !in.ConsumedEntireMessage()) {
-      return InvalidArgument("not a valid ONNX protobuf (truncated or corrupt)");
-    }
+    PX_RETURN_IF_ERROR(ParseFrom(&mp, &in));
     return FromProto(mp, dir);
   }();
   close(fd);

@@ -4,28 +4,27 @@
 // Bias and the internal fused activation ("activation" attribute, see conv_activation.h) are
 // applied in the epilogue while the block is still in cache.
 //
-// Implementation choice (bench/conv_bench.cc, 1 thread, YOLOv8n shapes, CPU ms):
-//                           ours   im2col+OpenBLAS   XNNPACK NHWC (cached op, NHWC data)
-//   16->32 3x3 s2 320x320   4.2       12.2               2.1
-//   32->32 1x1     160x160  1.6        2.1               0.48
-//   64->64 3x3 s1  80x80    4.4       17.4               3.9
-//   256->256 1x1   20x20    0.53       1.6               0.39
-// OpenBLAS 0.3.21 runs its generic "Prescott" kernels on this CPU (DYNAMIC_ARCH does not know
-// it), so 2-D convs go to XNNPACK's NHWC convolution with transposes at the boundaries
-// (conv_xnn.cc), and 1x1 convs with >= 64 output channels to one GEMM on XNNPACK
-// (matmul_xnn_gemm.h). im2col + sgemm remains for 3-D convs and as the fallback.
-#include <cblas.h>
-
+// Implementation choice (bench/conv_bench.cc, 1 thread, YOLOv8n shapes, CPU ms, OpenBLAS with
+// the SkylakeX core that blas_loader.cc selects; a loaded 2-core VM, so +-15%):
+//                           XNNPACK NHWC    im2col/direct    XNNPACK NHWC, cached op
+//                           + transposes    + OpenBLAS       and NHWC data (bound)
+//   16->32 3x3 s2 320x320   4.3             6.1              2.1
+//   32->32 1x1     160x160  2.1             1.25             0.48
+//   64->64 3x3 s1  80x80    5.0             8.5              3.9
+//   256->256 1x1   20x20    0.78            0.44             0.39
+// So: 1-D/2-D convs with a spatial kernel go to XNNPACK's NHWC convolution with transposes at
+// the boundaries (conv_xnn.cc); 1x1 stride-1 convs are one direct GEMM on the NCHW data; 3-D
+// convs use im2col + GEMM; depthwise has a direct loop (used when XNNPACK is unavailable).
 #include <algorithm>
 #include <cstring>
 #include <memory>
 #include <string>
 
+#include "kernels/gemm.h"
 #include "kernels/kernel_util.h"
 #include "kernels/ops/conv_activation.h"
 #include "kernels/ops/conv_geometry.h"
 #include "kernels/ops/conv_xnn.h"
-#include "kernels/ops/matmul_xnn_gemm.h"
 #include "runtime/thread_pool.h"
 
 namespace parallax::ops {
@@ -256,9 +255,8 @@ Status ConvCompute(KernelContext& ctx) {
 
   // Internal attribute "parallax_impl" = "im2col" skips XNNPACK (tests and benchmarks).
   const bool allow_xnn = ctx.node.GetString("parallax_impl", "") != "im2col";
-  // 1x1 convs with many output channels run best as one GEMM on the NCHW data (XnnSgemm packs
-  // the input as its weights); with few output channels the NHWC convolution wins.
-  if (two_d && allow_xnn && (!pointwise || Mg < 64)) {
+  // 1x1 stride-1 convs are one direct GEMM on the NCHW data (faster than NHWC + transposes).
+  if (two_d && allow_xnn && !pointwise) {
     const Geo2 g2 = To2D(geo);
     const int64_t pb = geo.rank() == 1 ? 0 : geo.pad_end[0], pr = geo.pad_end[geo.rank() - 1];
     const XnnConvArgs xa{N,     C,     g2.H,  g2.W,  M,     g2.OH, g2.OW, g2.KH, g2.KW,
@@ -299,13 +297,7 @@ Status ConvCompute(KernelContext& ctx) {
         bmat = col.get();
       }
       float* yg = y + (n * M + g * Mg) * OS;
-      if (allow_xnn) {
-        XnnSgemm(Mg, OS, K, w + g * Mg * K, K, bmat, false, yg, OS, pool->handle());
-      } else {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(Mg), static_cast<int>(OS),
-                    static_cast<int>(K), 1.0f, w + g * Mg * K, static_cast<int>(K), bmat, static_cast<int>(OS),
-                    0.0f, yg, static_cast<int>(OS));
-      }
+      Sgemm(pool, false, false, Mg, OS, K, 1.0f, w + g * Mg * K, K, bmat, OS, 0.0f, yg, OS);
       epilogue(yg, g * Mg, Mg);
     }
   }

@@ -21,8 +21,12 @@ struct SpatialGeometry {
 
 inline std::string VecToString(const std::vector<int64_t>& v) {
   std::string s = "[";
-  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
-  return s + "]";
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) s += ',';
+    s += std::to_string(v[i]);
+  }
+  s += ']';
+  return s;
 }
 
 // Reads strides/dilations/pads/auto_pad for `kernel` (already known) over spatial dims `in`.

@@ -1,13 +1,12 @@
 // ConvTranspose (float32, NCHW, any spatial rank): per (image, group) one sgemm
 // col = W_g^T * X_g, then col2im scatter-adds col into the output; bias last.
-#include <cblas.h>
-
 #include <algorithm>
 #include <climits>
 #include <cstring>
 #include <memory>
 #include <string>
 
+#include "kernels/gemm.h"
 #include "kernels/kernel_util.h"
 #include "kernels/ops/conv_geometry.h"
 #include "runtime/thread_pool.h"
@@ -220,10 +219,8 @@ Status ConvTransposeCompute(KernelContext& ctx) {
     const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, KS * IS));
     for (int64_t n = 0; n < N; ++n) {
       for (int64_t g = 0; g < G; ++g) {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(rows),
-                    static_cast<int>(IS), static_cast<int>(Cg), 1.0f, w + g * Cg * rows,
-                    static_cast<int>(rows), x + (n * C + g * Cg) * IS, static_cast<int>(IS), 0.0f,
-                    col.get(), static_cast<int>(IS));
+        Sgemm(ctx.pool, true, false, rows, IS, Cg, 1.0f, w + g * Cg * rows, rows, x + (n * C + g * Cg) * IS, IS,
+              0.0f, col.get(), IS);
         float* yg = y + (n * M + g * Mg) * OS;
         ctx.pool->ParallelFor(Mg, grain, [&](int64_t b, int64_t e) { Col2Im(col.get(), geo, b, e, yg); });
       }

@@ -17,48 +17,20 @@
 #pragma GCC optimize("vect-cost-model=dynamic")
 #pragma GCC optimize("no-trapping-math")  // lets float selects (x < 0 ? a : b) vectorize
 
+#include "kernels/vector_math.h"
+
 namespace parallax::ops {
 namespace {
 
 using namespace elementwise;
 
-// exp(x) for float32 in a branch-free form the compiler vectorizes (about 2 ulp). Saturates:
-// exp of x > 88.7 is ~3.4e38 rather than inf, exp of x < -87.3 is ~1e-38 rather than 0, so use
-// it only where the result is then divided into or multiplied away (sigmoid-like functions).
-inline float FastExp(float x) {
-  x = x < -87.3f ? -87.3f : x;
-  x = x > 88.7f ? 88.7f : x;
-  const float kMagic = 12582912.f;  // 1.5 * 2^23: adding it rounds to an integer
-  float n = (x * 1.44269504088896341f + kMagic) - kMagic;
-  float r = x - n * 0.693359375f;
-  r = r - n * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.f;
-  int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, 4);
-  return p * scale;
-}
-
-// tanh(x) for float32, vectorizable: Cephes' odd polynomial below |x| = 0.625 (where
-// 1 - 2/(e^2x + 1) would cancel), the exp form above it. About 2 ulp.
-inline float FastTanh(float x) {
-  const float ax = x < 0.f ? -x : x;
-  const float z = x * x;
-  float small = -5.70498872745e-3f;
-  small = small * z + 2.06390887954e-2f;
-  small = small * z - 5.37397155531e-2f;
-  small = small * z + 1.33314422036e-1f;
-  small = small * z - 3.33332819422e-1f;
-  small = small * z * x + x;
-  float big = 1.f - 2.f / (FastExp(2.f * ax) + 1.f);
-  big = x < 0.f ? -big : big;
-  return ax < 0.625f ? small : big;
+template <typename T>
+inline T Erf(T x) {
+  if constexpr (std::is_same_v<T, float>) {
+    return FastErf(x);
+  } else {
+    return std::erf(x);
+  }
 }
 
 template <typename T>
@@ -115,7 +87,7 @@ PX_UNARY_OP(ReciprocalOp, CheapNoAttrs, T(1) / x)
 PX_UNARY_OP(NegOp, CheapNoAttrs, -x)
 PX_UNARY_OP(AbsOp, CheapNoAttrs, x < T(0) ? static_cast<T>(-x) : x)
 PX_UNARY_OP(SignOp, CheapNoAttrs, x > T(0) ? T(1) : (x < T(0) ? static_cast<T>(-1) : x))
-PX_UNARY_OP(ErfOp, NoAttrs, std::erf(x))
+PX_UNARY_OP(ErfOp, NoAttrs, Erf<T>(x))
 PX_UNARY_OP(FloorOp, CheapNoAttrs, std::floor(x))
 PX_UNARY_OP(CeilOp, CheapNoAttrs, std::ceil(x))
 PX_UNARY_OP(RoundOp, CheapNoAttrs, std::nearbyint(x))  // default rounding: half to even
@@ -216,8 +188,12 @@ struct GeluOp : NoAttrs {
       T u2 = T(2 * 0.7978845608028654) * (x + T(0.044715) * x * x * x);
       return x / (T(1) + Exp<T>(-u2));
     }
-    // 1 + erf(z) == erfc(-z), without the cancellation for negative x.
-    return T(0.5) * x * std::erfc(x * T(-0.70710678118654752440));
+    if constexpr (std::is_same_v<T, float>) {
+      return FastGelu(x);
+    } else {
+      // 1 + erf(z) == erfc(-z), without the cancellation for negative x.
+      return T(0.5) * x * std::erfc(x * T(-0.70710678118654752440));
+    }
   }
 };
 

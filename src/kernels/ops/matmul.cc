@@ -1,7 +1,7 @@
 // MatMul (numpy semantics: 1-D promotion, batch broadcasting) and the internal FusedMatMul
 // (domain "parallax": MatMul + optional 1-D bias over the last dim + activation epilogue).
 //
-// float32 goes to XNNPACK (XnnSgemm, B packed per call; OpenBLAS fallback), float64 to
+// float32 goes to parallax::Sgemm (OpenBLAS blocks split over the pool), float64 to
 // cblas_dgemm: when B has no batch and A's batch is not broadcast, A's batch dims fold into M
 // for one big GEMM; otherwise one GEMM per broadcast batch, spread over the pool (each GEMM
 // single-threaded) when each is small. Integer types use a plain loop.
@@ -13,9 +13,9 @@
 #include <string>
 #include <type_traits>
 
+#include "kernels/gemm.h"
 #include "kernels/kernel_util.h"
 #include "kernels/ops/conv_activation.h"
-#include "kernels/ops/matmul_xnn_gemm.h"
 #include "runtime/thread_pool.h"
 
 namespace parallax::ops {
@@ -55,17 +55,17 @@ Status MatMulShapes(const Shape& a, const Shape& b, MatMulDims* d) {
   return Status::Ok();
 }
 
-// `tp`: XNNPACK's threadpool for this GEMM (null inside ParallelFor bodies).
-void Gemm(const float* a, const float* b, float* c, int64_t M, int64_t N, int64_t K, pthreadpool* tp) {
-  XnnSgemm(M, N, K, a, K, b, false, c, N, tp);
+// `tp`: the pool that may split this GEMM (null inside ParallelFor bodies).
+void Gemm(const float* a, const float* b, float* c, int64_t M, int64_t N, int64_t K, ThreadPool* tp) {
+  Sgemm(tp, false, false, M, N, K, 1.0f, a, K, b, N, 0.0f, c, N);
 }
-void Gemm(const double* a, const double* b, double* c, int64_t M, int64_t N, int64_t K, pthreadpool*) {
+void Gemm(const double* a, const double* b, double* c, int64_t M, int64_t N, int64_t K, ThreadPool*) {
   cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(M), static_cast<int>(N),
               static_cast<int>(K), 1.0, a, static_cast<int>(K), b, static_cast<int>(N), 0.0, c,
               static_cast<int>(N));
 }
 template <typename T>
-void Gemm(const T* a, const T* b, T* c, int64_t M, int64_t N, int64_t K, pthreadpool*) {
+void Gemm(const T* a, const T* b, T* c, int64_t M, int64_t N, int64_t K, ThreadPool*) {
   for (int64_t i = 0; i < M; ++i) {
     T* crow = c + i * N;
     for (int64_t j = 0; j < N; ++j) crow[j] = T(0);
@@ -91,7 +91,7 @@ void RunMatMul(const MatMulDims& d, const T* a, const T* b, T* c, ThreadPool* po
   if (bb == 1 && ba == batches) {
     // B is one matrix: fold A's batch into M.
     if (kBlas && batches * M <= INT_MAX) {
-      Gemm(a, b, c, batches * M, N, K, pool->handle());
+      Gemm(a, b, c, batches * M, N, K, pool);
     } else {
       const int64_t rows = batches * M;
       pool->ParallelFor(rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, N * K)),
@@ -102,7 +102,7 @@ void RunMatMul(const MatMulDims& d, const T* a, const T* b, T* c, ThreadPool* po
   const std::vector<int64_t> sa = BroadcastStrides(d.batch_a, d.batch);
   const std::vector<int64_t> sb = BroadcastStrides(d.batch_b, d.batch);
   const std::vector<int64_t> so = Strides(d.batch);
-  auto one = [&](int64_t bi, pthreadpool* tp) {
+  auto one = [&](int64_t bi, ThreadPool* tp) {
     int64_t oa = 0, ob = 0, rem = bi;
     for (size_t i = 0; i < d.batch.size(); ++i) {
       const int64_t idx = rem / so[i];
@@ -120,7 +120,7 @@ void RunMatMul(const MatMulDims& d, const T* a, const T* b, T* c, ThreadPool* po
       for (int64_t bi = b0; bi < b1; ++bi) one(bi, nullptr);
     });
   } else {
-    for (int64_t bi = 0; bi < batches; ++bi) one(bi, pool->handle());
+    for (int64_t bi = 0; bi < batches; ++bi) one(bi, pool);
   }
 }
 

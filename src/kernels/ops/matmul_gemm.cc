@@ -1,12 +1,12 @@
 // Gemm: Y = alpha * op(A) * op(B) + beta * C, C unidirectionally broadcast to (M, N).
-// float32 via XNNPACK (transA: cblas), float64 via cblas; int32/int64/uint32/uint64 via a loop.
+// float32 via parallax::Sgemm, float64 via cblas_dgemm; int32/int64/uint32/uint64 via a loop.
 #include <cblas.h>
 
 #include <climits>
 #include <string>
 
+#include "kernels/gemm.h"
 #include "kernels/kernel_util.h"
-#include "kernels/ops/matmul_xnn_gemm.h"
 #include "runtime/thread_pool.h"
 
 namespace parallax::ops {
@@ -65,13 +65,12 @@ Status GemmInfer(InferContext& ctx) {
   return Status::Ok();
 }
 
-void BlasGemm(const GemmDims& d, float alpha, const float* a, const float* b, float beta, float* y) {
-  cblas_sgemm(CblasRowMajor, d.ta ? CblasTrans : CblasNoTrans, d.tb ? CblasTrans : CblasNoTrans,
-              static_cast<int>(d.M), static_cast<int>(d.N), static_cast<int>(d.K), alpha, a,
-              static_cast<int>(d.ta ? d.M : d.K), b, static_cast<int>(d.tb ? d.K : d.N), beta, y,
-              static_cast<int>(d.N));
+void BlasGemm(const GemmDims& d, float alpha, const float* a, const float* b, float beta, float* y,
+              ThreadPool* pool) {
+  Sgemm(pool, d.ta, d.tb, d.M, d.N, d.K, alpha, a, d.ta ? d.M : d.K, b, d.tb ? d.K : d.N, beta, y, d.N);
 }
-void BlasGemm(const GemmDims& d, double alpha, const double* a, const double* b, double beta, double* y) {
+void BlasGemm(const GemmDims& d, double alpha, const double* a, const double* b, double beta, double* y,
+              ThreadPool*) {
   cblas_dgemm(CblasRowMajor, d.ta ? CblasTrans : CblasNoTrans, d.tb ? CblasTrans : CblasNoTrans,
               static_cast<int>(d.M), static_cast<int>(d.N), static_cast<int>(d.K), alpha, a,
               static_cast<int>(d.ta ? d.M : d.K), b, static_cast<int>(d.tb ? d.K : d.N), beta, y,
@@ -86,30 +85,6 @@ void RunGemm(const GemmDims& d, const Node& node, const T* a, const T* b, const 
   const double alpha_d = node.GetFloat("alpha", 1.0f), beta_d = node.GetFloat("beta", 1.0f);
   const T alpha = static_cast<T>(alpha_d), beta = static_cast<T>(beta_d);
   const bool use_c = C != nullptr && beta_d != 0.0;
-  if constexpr (std::is_same_v<T, float>) {
-    if (!d.ta) {  // XNNPACK GEMM, then Y = alpha * Y + beta * C
-      XnnSgemm(M, N, K, a, K, b, d.tb, y, N, pool->handle());
-      const float* c = use_c ? C->data<float>() : nullptr;
-      const Shape& s = use_c ? C->shape() : Shape{};
-      const int64_t cm = s.size() == 2 ? s[0] : 1;
-      const int64_t cn = s.empty() ? 1 : s.back();
-      for (int64_t i = 0; i < M; ++i) {
-        float* yrow = y + i * N;
-        if (alpha != 1.0f) {
-          for (int64_t j = 0; j < N; ++j) yrow[j] *= alpha;
-        }
-        if (c == nullptr) continue;
-        const float* crow = c + (cm == 1 ? 0 : i) * cn;
-        if (cn == 1) {
-          const float cv = beta * crow[0];
-          for (int64_t j = 0; j < N; ++j) yrow[j] += cv;
-        } else {
-          for (int64_t j = 0; j < N; ++j) yrow[j] += beta * crow[j];
-        }
-      }
-      return;
-    }
-  }
   // Y = beta * broadcast(C) (or 0).
   if (use_c) {
     const T* c = C->data<T>();
@@ -130,7 +105,7 @@ void RunGemm(const GemmDims& d, const Node& node, const T* a, const T* b, const 
   }
   if (K == 0) return;
   if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
-    BlasGemm(d, alpha, a, b, T(1), y);
+    BlasGemm(d, alpha, a, b, T(1), y, pool);
   } else {
     const int64_t lda = d.ta ? M : K, ldb = d.tb ? K : N;
     pool->ParallelFor(M, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, N * K)), [&](int64_t r0, int64_t r1) {

@@ -9,6 +9,8 @@
 #include "kernels/kernel_util.h"
 #include "runtime/thread_pool.h"
 
+#include "kernels/vector_math.h"
+
 namespace parallax::ops {
 namespace {
 
@@ -61,6 +63,17 @@ T RowMax(const T* x, int64_t n) {
   return r;
 }
 
+// float32 uses the vectorisable FastExp; its saturation below e^-87 is invisible after the
+// division by the row sum (which is >= 1: the row maximum contributes e^0).
+template <typename T>
+inline T Exp(T x) {
+  if constexpr (std::is_same_v<T, float>) {
+    return FastExp(x);
+  } else {
+    return std::exp(x);
+  }
+}
+
 template <typename T, bool kLog>
 void SoftmaxRow(const T* x, T* y, int64_t n) {
   T mx = RowMax(x, n);
@@ -69,18 +82,18 @@ void SoftmaxRow(const T* x, T* y, int64_t n) {
   int64_t i = 0;
   if constexpr (kLog) {
     for (; i + 8 <= n; i += 8) {
-      for (int l = 0; l < 8; ++l) s[l] += std::exp(x[i + l] - mx);
+      for (int l = 0; l < 8; ++l) s[l] += Exp(x[i + l] - mx);
     }
-    for (; i < n; ++i) s[0] += std::exp(x[i] - mx);
+    for (; i < n; ++i) s[0] += Exp(x[i] - mx);
   } else {
     for (; i + 8 <= n; i += 8) {
       for (int l = 0; l < 8; ++l) {
-        y[i + l] = std::exp(x[i + l] - mx);
+        y[i + l] = Exp(x[i + l] - mx);
         s[l] += y[i + l];
       }
     }
     for (; i < n; ++i) {
-      y[i] = std::exp(x[i] - mx);
+      y[i] = Exp(x[i] - mx);
       s[0] += y[i];
     }
   }
@@ -108,7 +121,7 @@ void SoftmaxStrided(const T* x, T* y, int64_t n, int64_t inner, T* mx, T* sum) {
     const T* r = x + i * inner;
     T* o = y + i * inner;
     for (int64_t k = 0; k < inner; ++k) {
-      const T e = std::exp(r[k] - mx[k]);
+      const T e = Exp(r[k] - mx[k]);
       if constexpr (!kLog) o[k] = e;
       sum[k] += e;
     }

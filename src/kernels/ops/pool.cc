@@ -23,9 +23,16 @@ namespace {
 
 enum class PoolKind { kMax, kAvg, kLp };
 
-int64_t Prod(const std::vector<int64_t>& v, size_t b = 0, size_t e = SIZE_MAX) {
+int64_t Prod(const std::vector<int64_t>& v) {
   int64_t p = 1;
-  for (size_t i = b; i < std::min(e, v.size()); ++i) p *= v[i];
+  for (int64_t x : v) p *= x;
+  return p;
+}
+
+// Product of v[b, e).
+int64_t ProdRange(const std::vector<int64_t>& v, size_t b, size_t e) {
+  int64_t p = 1;
+  for (size_t i = b; i < e; ++i) p *= v[i];
   return p;
 }
 
@@ -202,7 +209,7 @@ Status SeparablePool(const Node& node, const SpatialGeometry& g, const Tensor& X
         scale[o] = cnt > 0 ? 1.0f / static_cast<float>(cnt) : 0.0f;
       }
     }
-    PassAxis<kKind, T>(src, dst, planes * Prod(cur, 0, ax), cur[ax], g.out[ax], Prod(cur, ax + 1), g.stride[ax],
+    PassAxis<kKind, T>(src, dst, planes * ProdRange(cur, 0, ax), cur[ax], g.out[ax], ProdRange(cur, ax + 1, cur.size()), g.stride[ax],
                        g.pad_begin[ax], g.dilation[ax], g.kernel[ax], scale.empty() ? nullptr : scale.data(), pool);
     src = dst;
     which ^= 1;
