@@ -48,6 +48,8 @@ const Blas& Get() {
   static std::once_flag once;
   std::call_once(once, [] {
     if (const char* core = PickCoreType()) setenv("OPENBLAS_CORETYPE", core, /*overwrite=*/0);
+    // Parallax splits GEMMs over its own pool; OpenBLAS threads would only spin beside it.
+    setenv("OPENBLAS_NUM_THREADS", "1", /*overwrite=*/1);
     void* lib = nullptr;
     for (const char* name : {"libopenblas.so.0", "libopenblas.so"}) {
       lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);

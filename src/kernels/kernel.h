@@ -19,6 +19,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <vector>
 
 #include "ir/graph.h"
@@ -53,16 +55,37 @@ struct InferContext {
   }
 };
 
+// State one node keeps across the runs of one plan — packed weights, a prepared XNNPACK
+// operator. Created once, under a lock; what it holds must be safe for concurrent runs (or
+// carry its own lock). Only ever built from inputs that are constants of the plan.
+class KernelState {
+ public:
+  // Returns the state, calling make() (-> std::shared_ptr<T>, null on failure) the first time.
+  template <typename T, typename Make>
+  T* GetOrCreate(Make make) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!state_) state_ = make();
+    return static_cast<T*>(state_.get());
+  }
+
+ private:
+  std::mutex mu_;
+  std::shared_ptr<void> state_;
+};
+
 struct KernelContext {
   const Node& node;
   std::vector<const Tensor*> inputs;  // nullptr for an omitted optional input
   std::vector<Tensor*> outputs;       // allocated with the inferred dtype and shape
   ThreadPool* pool = nullptr;         // never null at run time; may have 1 thread
+  KernelState* state = nullptr;       // null when folding or running a dynamic step
+  uint64_t constant_inputs = 0;       // bit i: input i is a constant of the plan
 
   size_t num_inputs() const { return inputs.size(); }
   bool has(size_t i) const { return i < inputs.size() && inputs[i] != nullptr; }
   const Tensor& in(size_t i) const { return *inputs[i]; }
   Tensor& out(size_t i) { return *outputs[i]; }
+  bool is_constant(size_t i) const { return i < 64 && ((constant_inputs >> i) & 1); }
 };
 
 using InferFn = Status (*)(InferContext&);

@@ -66,7 +66,7 @@ Status Execute(const Graph& graph, const ExecutionPlan& plan, const std::vector<
     } else if (!step.aliased) {
       outs.clear();
       for (ValueId v : node.outputs) outs.push_back(&vals[v]);
-      KernelContext ctx{node, ins, outs, pool};
+      KernelContext ctx{node, ins, outs, pool, step.state.get(), step.constant_inputs};
       PX_RETURN_IF_ERROR(step.kernel->compute(ctx).WithPrefix(node.Describe()));
     }
     for (ValueId v : step.release) vals[v] = Tensor();

@@ -43,6 +43,8 @@ struct PlanStep {
   bool dynamic = false;  // infer shapes at run time
   bool aliased = false;  // output 0 is a view of input 0; compute is skipped
   std::vector<ValueId> release;  // dynamic values whose last reader is this step
+  uint64_t constant_inputs = 0;  // bit i: input i is a plan constant (KernelContext)
+  std::shared_ptr<KernelState> state = std::make_shared<KernelState>();
 };
 
 struct ExecutionPlan {

@@ -138,6 +138,10 @@ Status PlanBuilder::PlanNode(NodeId id) {
   PlanStep step;
   step.node = id;
   step.kernel = kernel;
+  for (size_t i = 0; i < node.inputs.size() && i < 64; ++i) {
+    ValueId v = node.inputs[i];
+    if (v != kNoValue && slots[v].kind == ValueSlot::Kind::kConstant) step.constant_inputs |= uint64_t{1} << i;
+  }
   if (!any_dynamic) {
     InferContext ctx{node, {}, {}};
     ctx.outputs.resize(node.outputs.size());

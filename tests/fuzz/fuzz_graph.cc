@@ -1,7 +1,8 @@
 // Fuzz target: the bytes are a recipe for a small random Graph of elementwise, MatMul, Concat
 // and Reshape nodes (plus the GELU, SiLU and MatMul+bias patterns the fusion passes look for).
 // The graph is planned twice, with and without OptimizeGraph; each plan must pass
-// CheckMemoryPlan, both must succeed or fail together, and their outputs must agree.
+// CheckMemoryPlan, the optimized graph must run wherever the plain one does, and their outputs
+// must agree.
 //
 //   scripts/fuzz.sh fuzz_graph 60
 #include <fuzzer/FuzzedDataProvider.h>
@@ -311,11 +312,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   Result plain = PlanAndRun(g, false, infos, inputs, &pool);
   Result opt = PlanAndRun(g, true, infos, inputs, &pool);
-  if (plain.status.ok() != opt.status.ok()) {
-    Fail("optimized and plain graphs disagree: plain '" + plain.status.message() +
-         "', optimized '" + opt.status.message() + "'");
+  // The passes may remove a dead node that fails (a dead cycle), so only "plain runs,
+  // optimized fails" is a bug.
+  if (plain.status.ok() && !opt.status.ok()) {
+    Fail("the optimized graph fails where the plain one runs: " + opt.status.message());
   }
-  if (!plain.status.ok()) return 0;
+  if (!plain.status.ok() || !opt.status.ok()) return 0;
   if (plain.outputs.size() != opt.outputs.size()) Fail("output counts differ");
   for (size_t i = 0; i < plain.outputs.size(); ++i) {
     const Tensor& a = plain.outputs[i];
