@@ -5,8 +5,9 @@
 #
 # Builds the target in build-asan/ (the `asan` preset, clang, PARALLAX_FUZZ=ON) when missing.
 # Seeds go into a temporary corpus that is deleted afterwards (set FUZZ_CORPUS=DIR to keep one):
-#   fuzz_loader  tests/models/*/model.onnx, tests/bad_models/*.onnx and up to FUZZ_NODE_SEEDS
-#                (default 300) of the smallest ../shared/onnx-node-tests/*/model.onnx
+#   fuzz_loader  tests/models/*/model.onnx, tests/bad_models/*.onnx and about FUZZ_NODE_SEEDS
+#                (default 300) of the small ../shared/onnx-node-tests/*/model.onnx, spread
+#                over the op list (NODE_TESTS_DIR=DIR to point elsewhere)
 #   fuzz_npy     tests/models/*/inputs/*.npy
 #   fuzz_graph   none (the input is a recipe; libFuzzer grows it from nothing)
 # Crash reproducers are written to build-asan/fuzz-artifacts/ (FUZZ_ARTIFACTS=DIR to change);
@@ -41,11 +42,13 @@ case "$TARGET" in
     for f in tests/models/*/model.onnx; do cp "$f" "$CORPUS/model-$(basename "$(dirname "$f")").onnx"; done
     cp tests/bad_models/*.onnx "$CORPUS/" 2>/dev/null || true
     if [ -d "$NODE_TESTS" ]; then
-      # The smallest node tests: a few hundred single-op models covering most of the registry.
-      find "$NODE_TESTS" -name model.onnx -size -8k -printf '%s %p\n' | sort -n |
-        head -n "${FUZZ_NODE_SEEDS:-300}" | while read -r _ f; do
-          cp "$f" "$CORPUS/node-$(basename "$(dirname "$f")").onnx"
-        done
+      # Every k-th of the small (< 8 KiB) node tests, by name: a few hundred single-op models
+      # spread over the whole op list.
+      find "$NODE_TESTS" -name model.onnx -size -8k | sort >"$TMP/node_tests"
+      k=$(( ($(wc -l <"$TMP/node_tests") + ${FUZZ_NODE_SEEDS:-300} - 1) / ${FUZZ_NODE_SEEDS:-300} ))
+      awk -v k="$k" 'NR % k == 0' "$TMP/node_tests" | while read -r f; do
+        cp "$f" "$CORPUS/node-$(basename "$(dirname "$f")").onnx"
+      done
     fi ;;
   fuzz_npy)
     for f in tests/models/*/inputs/*.npy; do

@@ -67,7 +67,9 @@ Status Execute(const Graph& graph, const ExecutionPlan& plan, const std::vector<
       outs.clear();
       for (ValueId v : node.outputs) outs.push_back(&vals[v]);
       KernelContext ctx{node, ins, outs, pool, step.state.get(), step.constant_inputs};
-      PX_RETURN_IF_ERROR(step.kernel->compute(ctx).WithPrefix(node.Describe()));
+      Status st = step.kernel->compute(ctx);
+      pool->Settle();
+      PX_RETURN_IF_ERROR(st.WithPrefix(node.Describe()));
     }
     for (ValueId v : step.release) vals[v] = Tensor();
   }

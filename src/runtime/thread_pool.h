@@ -6,6 +6,7 @@
 //   pool.ParallelFor(rows, /*grain=*/16, [&](int64_t begin, int64_t end) { ... });
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 
@@ -23,7 +24,14 @@ class ThreadPool {
 
   int threads() const { return threads_; }
   // For XNNPACK; nullptr when single-threaded (XNNPACK then runs on the caller).
-  pthreadpool* handle() { return pool_; }
+  pthreadpool* handle() {
+    lent_ = true;
+    return pool_;
+  }
+  // After XNNPACK used the pool, its workers spin-wait for ~10 ms before sleeping; on a loaded
+  // 2-core machine that spinning starves the thread doing the next op. Settle() sends them to
+  // sleep at once (a no-op when the pool was not lent since the last call).
+  void Settle();
 
   // Calls fn(begin, end) over disjoint ranges covering [0, n). Ranges hold at least `grain`
   // items, so small loops run inline on the caller. Blocks until all ranges are done.
@@ -34,6 +42,7 @@ class ThreadPool {
  private:
   int threads_;
   pthreadpool* pool_ = nullptr;
+  std::atomic<bool> lent_{false};  // handle() was called since the last Settle()
 };
 
 }  // namespace parallax
