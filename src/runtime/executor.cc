@@ -1,5 +1,6 @@
 // The sequential executor: walks the plan's steps in order over one arena.
 #include "runtime/plan.h"
+#include "runtime/thread_pool.h"
 
 namespace parallax {
 
