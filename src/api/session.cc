@@ -48,12 +48,16 @@ Status CheckOps(const Graph& g) {
       return NotImplemented(n.Describe() + "op '" + n.op_type + "' (domain '" + n.domain +
                             "', opset " + std::to_string(n.opset) + ") is not supported");
     }
+    for (const auto& [key, attr] : n.attrs) {
+      if (attr.g) PX_RETURN_IF_ERROR(CheckOps(*attr.g).WithPrefix(n.Describe() + "in '" + key + "': "));
+    }
   }
   return Status::Ok();
 }
 
 StatusOr<std::unique_ptr<Session>> Finish(Model model, const SessionOptions& options) {
   PX_RETURN_IF_ERROR(CheckOps(*model.graph));
+  PX_RETURN_IF_ERROR(MakeImplicitInputsExplicit(model.graph.get()));
   if (options.optimize) PX_RETURN_IF_ERROR(OptimizeGraph(model.graph.get()));
   auto impl = std::make_unique<Session::Impl>();
   impl->graph = model.graph;

@@ -30,6 +30,11 @@
 namespace parallax {
 
 class ThreadPool;
+class Tensor;
+
+// Runs a subgraph (If/Loop bodies) with the given graph inputs; provided by the runtime.
+using RunSubgraphFn = Status (*)(const Graph& body, const std::vector<Tensor>& inputs,
+                                 ThreadPool* pool, std::vector<Tensor>* outputs);
 
 // What shape inference knows about one value.
 struct ValueInfo {
@@ -80,6 +85,7 @@ struct KernelContext {
   ThreadPool* pool = nullptr;         // never null at run time; may have 1 thread
   KernelState* state = nullptr;       // null when folding or running a dynamic step
   uint64_t constant_inputs = 0;       // bit i: input i is a constant of the plan
+  RunSubgraphFn run_subgraph = nullptr;  // for control flow; null outside the runtime
 
   size_t num_inputs() const { return inputs.size(); }
   bool has(size_t i) const { return i < inputs.size() && inputs[i] != nullptr; }
@@ -100,6 +106,9 @@ struct KernelDef {
   ComputeFn compute;
   int inplace_input = -1;
   bool alias = false;
+  // Control flow: outputs are only known by running a subgraph, so infer is skipped at run
+  // time and compute assigns *ctx.outputs[i] itself.
+  bool allocates_outputs = false;
 };
 
 }  // namespace parallax

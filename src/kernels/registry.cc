@@ -12,7 +12,7 @@ const std::vector<KernelDef>& AllKernels() {
         ops::ElementwiseUnaryKernels, ops::ElementwiseBinaryKernels, ops::ShapeOpKernels,
         ops::TensorOpKernels,         ops::ReductionKernels,         ops::NormalizationKernels,
         ops::MatMulKernels,           ops::ConvKernels,              ops::PoolKernels,
-        ops::MiscKernels,
+        ops::MiscKernels,           ops::ControlFlowKernels,
     };
     for (ListFn list : lists) {
       for (const KernelDef& k : list()) rows.push_back(k);

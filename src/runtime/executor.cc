@@ -1,12 +1,35 @@
 // The sequential executor: walks the plan's steps in order over one arena.
+#include <cstdlib>
+
 #include "runtime/plan.h"
 #include "runtime/thread_pool.h"
 
 namespace parallax {
 
+namespace {
+
+Status RunGraph(const Graph& body, const std::vector<Tensor>& inputs, ThreadPool* pool,
+                std::vector<Tensor>* outputs) {
+  std::vector<ValueInfo> infos;
+  for (const Tensor& t : inputs) infos.push_back(ValueInfo{t.dtype(), t.shape(), nullptr});
+  PX_ASSIGN_OR_RETURN(auto plan, BuildPlan(body, infos, pool));
+  std::shared_ptr<void> arena(std::aligned_alloc(64, (plan->arena_bytes + 127) / 64 * 64),
+                              [](void* p) { std::free(p); });
+  if (!arena) return OutOfMemory("cannot allocate a subgraph arena");
+  return Execute(body, *plan, inputs, pool, arena.get(), outputs);
+}
+
+}  // namespace
+
 Status RunNodeDynamic(const Node& node, const KernelDef& kernel,
                       const std::vector<const Tensor*>& inputs, ThreadPool* pool,
                       std::vector<Tensor>* outputs) {
+  if (kernel.allocates_outputs) {
+    outputs->assign(node.outputs.size(), Tensor());
+    KernelContext kctx{node, inputs, {}, pool, nullptr, 0, RunGraph};
+    for (Tensor& t : *outputs) kctx.outputs.push_back(&t);
+    return kernel.compute(kctx).WithPrefix(node.Describe());
+  }
   std::vector<ValueInfo> infos(inputs.size());
   InferContext ictx{node, {}, {}};
   ictx.outputs.resize(node.outputs.size());
@@ -26,7 +49,7 @@ Status RunNodeDynamic(const Node& node, const KernelDef& kernel,
     if (!t.ok()) return t.status().WithPrefix(node.Describe());
     outputs->push_back(std::move(t).value());
   }
-  KernelContext kctx{node, inputs, {}, pool};
+  KernelContext kctx{node, inputs, {}, pool, nullptr, 0, RunGraph};
   for (Tensor& t : *outputs) kctx.outputs.push_back(&t);
   return kernel.compute(kctx).WithPrefix(node.Describe());
 }
@@ -67,7 +90,7 @@ Status Execute(const Graph& graph, const ExecutionPlan& plan, const std::vector<
     } else if (!step.aliased) {
       outs.clear();
       for (ValueId v : node.outputs) outs.push_back(&vals[v]);
-      KernelContext ctx{node, ins, outs, pool, step.state.get(), step.constant_inputs};
+      KernelContext ctx{node, ins, outs, pool, step.state.get(), step.constant_inputs, RunGraph};
       Status st = step.kernel->compute(ctx);
       pool->Settle();
       PX_RETURN_IF_ERROR(st.WithPrefix(node.Describe()));

@@ -9,6 +9,10 @@ namespace parallax {
 // Runs every pass below, in order, and relinks the graph.
 Status OptimizeGraph(Graph* graph);
 
+// Values that If/Loop bodies read from enclosing graphs become explicit node inputs and
+// subgraph inputs (implicit_inputs.cc). Always runs, before the other passes.
+Status MakeImplicitInputsExplicit(Graph* graph);
+
 // Removes nodes whose outputs reach no graph output.
 Status RemoveDeadNodes(Graph* graph);
 

@@ -18,5 +18,6 @@ std::vector<KernelDef> MatMulKernels();            // matmul.cc, gemm.cc
 std::vector<KernelDef> ConvKernels();              // conv.cc, conv_transpose.cc
 std::vector<KernelDef> PoolKernels();              // pool.cc
 std::vector<KernelDef> MiscKernels();              // Resize, TopK, NonZero, CumSum, Range...
+std::vector<KernelDef> ControlFlowKernels();       // control_flow.cc: If, Loop
 
 }  // namespace parallax::ops
