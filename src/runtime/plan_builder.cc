@@ -59,12 +59,16 @@ StatusOr<std::unique_ptr<ExecutionPlan>> PlanBuilder::Build(const std::vector<Va
   for (const auto& [v, t] : g_.initializers) {
     slots[v].kind = ValueSlot::Kind::kConstant;
     slots[v].constant = &t;
+    slots[v].dtype = t.dtype();
+    slots[v].shape = t.shape();
     info_[v] = ValueInfo{t.dtype(), t.shape(), &t};
     plan_->stats.constant_bytes += t.nbytes();
   }
   for (size_t i = 0; i < g_.inputs.size(); ++i) {
     ValueId v = g_.inputs[i];
     slots[v].kind = ValueSlot::Kind::kInput;
+    slots[v].dtype = inputs[i].dtype;
+    slots[v].shape = inputs[i].shape;
     info_[v] = inputs[i];
     info_[v].value = nullptr;
   }

@@ -1,0 +1,187 @@
+// Graph passes on hand-built graphs: the fused graph has the expected ops and computes the
+// same values as the unfused one.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "ir/passes/passes.h"
+#include "runtime/plan.h"
+#include "runtime/thread_pool.h"
+
+namespace parallax {
+namespace {
+
+Tensor Random(Shape s, uint32_t seed) {
+  Tensor t = Tensor::Allocate(DataType::kFloat32, std::move(s)).value();
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(-2.f, 2.f);
+  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = d(rng);
+  return t;
+}
+
+Tensor Scalar(float v) {
+  Tensor t = Tensor::Allocate(DataType::kFloat32, {}).value();
+  *t.data<float>() = v;
+  return t;
+}
+
+ValueId Const(Graph& g, const std::string& name, Tensor t) {
+  ValueId v = g.AddValue(name);
+  g.initializers[v] = std::move(t);
+  return v;
+}
+
+void Finalize(Graph& g, int opset = 17) {
+  g.opsets[""] = opset;
+  g.opsets["parallax"] = 1;
+  for (Node& n : g.nodes) n.opset = n.domain.empty() ? opset : 1;
+  ASSERT_TRUE(g.Link().ok());
+}
+
+std::vector<Tensor> RunGraph(const Graph& g, const std::vector<Tensor>& inputs) {
+  static ThreadPool pool(2);
+  std::vector<ValueInfo> infos;
+  for (const Tensor& t : inputs) infos.push_back({t.dtype(), t.shape(), nullptr});
+  auto plan = BuildPlan(g, infos, &pool);
+  EXPECT_TRUE(plan.ok()) << plan.status().message();
+  EXPECT_EQ(CheckMemoryPlan((*plan)->buffers, (*plan)->memory), "");
+  std::vector<uint8_t> arena((*plan)->arena_bytes + 64);
+  std::vector<Tensor> outs;
+  Status st = Execute(g, **plan, inputs, &pool, arena.data(), &outs);
+  EXPECT_TRUE(st.ok()) << st.message();
+  return outs;
+}
+
+std::vector<std::string> Ops(const Graph& g) {
+  std::vector<std::string> ops;
+  for (const Node& n : g.nodes) ops.push_back(n.op_type);
+  return ops;
+}
+
+void ExpectNear(const Tensor& a, const Tensor& b, float tol) {
+  ASSERT_EQ(a.shape(), b.shape());
+  for (int64_t i = 0; i < a.numel(); ++i) {
+    ASSERT_NEAR(a.data<float>()[i], b.data<float>()[i], tol * (1 + std::fabs(b.data<float>()[i]))) << i;
+  }
+}
+
+// x ─Conv─ c ─┬─ Sigmoid ─ s ─┐
+//             └───────────────Mul ─ y
+Graph ConvSilu() {
+  Graph g;
+  ValueId x = g.AddValue("x");
+  g.inputs = {x};
+  ValueId w = Const(g, "w", Random({4, 3, 3, 3}, 1));
+  ValueId b = Const(g, "b", Random({4}, 2));
+  ValueId c = g.AddValue("c"), s = g.AddValue("s"), y = g.AddValue("y");
+  NodeId conv = g.AddNode("Conv", "conv", {x, w, b}, {c});
+  Attribute pads;
+  pads.kind = Attribute::Kind::kInts;
+  pads.ints = {1, 1, 1, 1};
+  g.nodes[conv].attrs["pads"] = pads;
+  g.AddNode("Sigmoid", "sig", {c}, {s});
+  g.AddNode("Mul", "mul", {c, s}, {y});
+  g.outputs = {y};
+  Finalize(g);
+  return g;
+}
+
+TEST(Passes, ConvSigmoidMulBecomesConvWithSilu) {
+  Graph plain = ConvSilu(), fused = ConvSilu();
+  ASSERT_TRUE(OptimizeGraph(&fused).ok());
+  EXPECT_EQ(Ops(fused), (std::vector<std::string>{"Conv"}));
+  EXPECT_EQ(fused.nodes[0].GetString("activation", ""), "Silu");
+  Tensor x = Random({1, 3, 8, 8}, 3);
+  ExpectNear(RunGraph(fused, {x})[0], RunGraph(plain, {x})[0], 1e-5f);
+}
+
+TEST(Passes, SiluIsNotFusedWhenTheConvOutputHasAnotherReader) {
+  Graph g = ConvSilu();
+  ValueId c = g.Find("c");
+  ValueId extra = g.AddValue("extra");
+  g.AddNode("Relu", "relu", {c}, {extra});
+  g.outputs.push_back(extra);
+  Finalize(g);
+  ASSERT_TRUE(OptimizeGraph(&g).ok());
+  EXPECT_EQ(g.nodes.size(), 4u);
+}
+
+// x ─Div(√2)─Erf─Add(1)─┐
+// └─────────────────────Mul─Mul(0.5)─ y   and   MatMul(x, W)+bias ─ that GELU
+Graph MatMulBiasGelu() {
+  Graph g;
+  ValueId x = g.AddValue("x");
+  g.inputs = {x};
+  ValueId w = Const(g, "w", Random({8, 5}, 4));
+  ValueId bias = Const(g, "bias", Random({5}, 5));
+  ValueId m = g.AddValue("m"), a = g.AddValue("a");
+  g.AddNode("MatMul", "mm", {x, w}, {m});
+  g.AddNode("Add", "add_bias", {m, bias}, {a});
+  ValueId d = g.AddValue("d"), e = g.AddValue("e"), p = g.AddValue("p"), q = g.AddValue("q"),
+          y = g.AddValue("y");
+  g.AddNode("Div", "div", {a, Const(g, "sqrt2", Scalar(1.4142135f))}, {d});
+  g.AddNode("Erf", "erf", {d}, {e});
+  g.AddNode("Add", "add1", {e, Const(g, "one", Scalar(1.f))}, {p});
+  g.AddNode("Mul", "mul_x", {a, p}, {q});
+  g.AddNode("Mul", "mul_half", {q, Const(g, "half", Scalar(0.5f))}, {y});
+  g.outputs = {y};
+  Finalize(g);
+  return g;
+}
+
+TEST(Passes, MatMulBiasGeluBecomesOneFusedMatMul) {
+  Graph plain = MatMulBiasGelu(), fused = MatMulBiasGelu();
+  ASSERT_TRUE(OptimizeGraph(&fused).ok());
+  EXPECT_EQ(Ops(fused), (std::vector<std::string>{"FusedMatMul"}));
+  EXPECT_EQ(fused.nodes[0].GetString("activation", ""), "Gelu");
+  Tensor x = Random({2, 3, 8}, 6);
+  ExpectNear(RunGraph(fused, {x})[0], RunGraph(plain, {x})[0], 1e-5f);
+}
+
+TEST(Passes, DeadNodesAreRemoved) {
+  Graph g;
+  ValueId x = g.AddValue("x"), y = g.AddValue("y"), dead = g.AddValue("dead");
+  g.inputs = {x};
+  g.AddNode("Relu", "live", {x}, {y});
+  g.AddNode("Neg", "unused", {x}, {dead});
+  g.outputs = {y};
+  Finalize(g);
+  ASSERT_TRUE(RemoveDeadNodes(&g).ok());
+  EXPECT_EQ(Ops(g), (std::vector<std::string>{"Relu"}));
+}
+
+TEST(Passes, PlanTimeFoldingEvaluatesShapeChains) {
+  // Reshape(x, Concat(Shape(x)[0:1], [-1])) — the chain PyTorch emits — folds at plan time.
+  Graph g;
+  ValueId x = g.AddValue("x"), shp = g.AddValue("shp"), first = g.AddValue("first"),
+          target = g.AddValue("target"), y = g.AddValue("y");
+  g.inputs = {x};
+  g.AddNode("Shape", "shape", {x}, {shp});
+  Tensor starts = Tensor::Allocate(DataType::kInt64, {1}).value(), ends = starts.Clone().value(),
+         minus1 = starts.Clone().value();
+  *starts.data<int64_t>() = 0;
+  *ends.data<int64_t>() = 1;
+  *minus1.data<int64_t>() = -1;
+  g.AddNode("Slice", "slice", {shp, Const(g, "s", starts), Const(g, "e", ends)}, {first});
+  NodeId concat = g.AddNode("Concat", "concat", {first, Const(g, "m1", minus1)}, {target});
+  Attribute axis;
+  axis.i = 0;
+  g.nodes[concat].attrs["axis"] = axis;
+  g.AddNode("Reshape", "reshape", {x, target}, {y});
+  g.outputs = {y};
+  Finalize(g);
+  ThreadPool pool(1);
+  auto plan = BuildPlan(g, {{DataType::kFloat32, {2, 3, 4}, nullptr}}, &pool);
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  EXPECT_EQ((*plan)->stats.nodes_folded, 3u);
+  EXPECT_EQ((*plan)->steps.size(), 1u);
+  EXPECT_TRUE((*plan)->steps[0].aliased) << "Reshape of an input is a view, not a copy";
+  Tensor xin = Random({2, 3, 4}, 7);
+  auto out = RunGraph(g, {xin});
+  ASSERT_EQ(out[0].shape(), (Shape{2, 12}));
+  EXPECT_EQ(out[0].data<float>()[13], xin.data<float>()[13]);
+}
+
+}  // namespace
+}  // namespace parallax
