@@ -59,9 +59,12 @@ inline ThreadPool& TestPool() {
 }
 
 // Runs `node` on `inputs` (an undefined Tensor marks an omitted optional input).
-// Shape inference sees every input's contents, as at run time.
+// Shape inference sees every input's contents, as at run time. `state` and `constant_inputs`
+// (bit i: input i is a plan constant) are passed to the kernel as a plan step would; reuse one
+// KernelState across calls to exercise what a kernel caches there.
 inline StatusOr<std::vector<Tensor>> RunKernel(const Node& node, const std::vector<Tensor>& inputs,
-                                               ThreadPool* pool = nullptr) {
+                                               ThreadPool* pool = nullptr, KernelState* state = nullptr,
+                                               uint64_t constant_inputs = 0) {
   const KernelDef* def = FindKernel(node.op_type, node.domain, node.opset);
   if (def == nullptr) return NotImplemented("no kernel for " + node.op_type);
   std::vector<ValueInfo> infos(inputs.size());
@@ -81,7 +84,7 @@ inline StatusOr<std::vector<Tensor>> RunKernel(const Node& node, const std::vect
     PX_ASSIGN_OR_RETURN(Tensor t, Tensor::Allocate(vi.dtype, vi.shape));
     outs.push_back(std::move(t));
   }
-  KernelContext kctx{node, {}, {}, pool ? pool : &TestPool()};
+  KernelContext kctx{node, {}, {}, pool ? pool : &TestPool(), state, constant_inputs};
   for (size_t i = 0; i < inputs.size(); ++i) kctx.inputs.push_back(inputs[i].defined() ? &inputs[i] : nullptr);
   for (Tensor& t : outs) kctx.outputs.push_back(&t);
   PX_RETURN_IF_ERROR(def->compute(kctx));

@@ -1,8 +1,10 @@
 // Conv and ConvTranspose against the naive double references in kernels/reference/conv_ref.
 #include <cmath>
 #include <random>
+#include <thread>
 
 #include "kernel_test_util.h"
+#include "kernels/ops/conv_xnn.h"
 #include "kernels/reference/conv_ref.h"
 
 namespace parallax::testing {
@@ -169,6 +171,120 @@ TEST(Conv, FusedActivation) {
   Node bad = MakeNode("Conv");
   SetString(bad, "activation", "Softplus");
   EXPECT_FALSE(RunKernel(bad, {RandomFloat({1, 1, 3, 3}, rng), RandomFloat({1, 1, 1, 1}, rng)}).ok());
+}
+
+// ---- Plan state: constant W/B on a cached XNNPACK convolution operator ---------------------
+
+ops::XnnConv2DOp* CachedConv(KernelState& state) {
+  return state.GetOrCreate<ops::XnnConv2DOp>([] { return std::shared_ptr<ops::XnnConv2DOp>(); });
+}
+
+constexpr uint64_t kConstW = 0b10, kConstWB = 0b110;
+
+TEST(ConvState, CachedOperatorMatchesReference) {
+  std::mt19937 rng(21);
+  const std::vector<ConvCase> cases = {
+      {{1, 4, 9, 9}, {6, 4, 3, 3}, {1, 1}, {}, {1, 1, 1, 1}, 1, true},
+      {{2, 3, 12, 10}, {8, 3, 3, 3}, {2, 2}, {}, {1, 1, 1, 1}, 1, false},
+      {{1, 8, 7, 7}, {6, 4, 3, 3}, {1, 1}, {}, {0, 1, 1, 0}, 2, true},   // grouped, asymmetric pads
+      {{1, 6, 8, 8}, {6, 1, 3, 3}, {1, 1}, {2, 2}, {2, 2, 2, 2}, 6, true},  // depthwise, dilated
+      {{1, 4, 11}, {5, 4, 3}, {1}, {}, {1, 1}, 1, true},                  // 1-D
+  };
+  for (const char* act : {"", "Relu", "Clip", "Silu"}) {
+    for (size_t ci = 0; ci < cases.size(); ++ci) {
+      const ConvCase& c = cases[ci];
+      for (uint64_t mask : {uint64_t{0}, kConstW, kConstWB}) {
+        SCOPED_TRACE(std::string(act) + " case " + std::to_string(ci) + " mask " + std::to_string(mask));
+        Tensor w = RandomFloat(c.w, rng);
+        Tensor b = c.bias ? RandomFloat({c.w[0]}, rng) : Tensor();
+        Node n = ConvNode(c);
+        SetString(n, "activation", act);
+        SetFloat(n, "activation_min", -0.5f);
+        SetFloat(n, "activation_max", 0.75f);
+        KernelState state;
+        for (int run = 0; run < 3; ++run) {  // the first run creates the operator
+          Tensor x = RandomFloat(c.x, rng, -3, 3);
+          auto out = RunKernel(n, {x, w, b}, run == 1 ? nullptr : &TestPool(), &state, mask);
+          ASSERT_TRUE(out.ok()) << out.status().message();
+          Tensor expect = ref::ConvRef(x, w, c.bias ? &b : nullptr, Params(c));
+          for (int64_t i = 0; i < expect.numel(); ++i) {
+            expect.data<float>()[i] = ActRef(act, expect.data<float>()[i]);
+          }
+          ExpectClose((*out)[0], expect, 1e-5);
+        }
+        // Cached only when W (and B, if any) are plan constants.
+        const bool cacheable = mask == kConstWB || (mask == kConstW && !c.bias);
+        ASSERT_EQ(CachedConv(state) != nullptr, cacheable);
+        if (cacheable) EXPECT_TRUE(CachedConv(state)->ok());
+      }
+    }
+  }
+}
+
+TEST(ConvState, OtherInputSizeOnOneState) {
+  // One state per plan means one input shape; another size still gives correct results.
+  std::mt19937 rng(22);
+  ConvCase c{{1, 4, 9, 9}, {6, 4, 3, 3}, {1, 1}, {}, {1, 1, 1, 1}, 1, true};
+  Tensor w = RandomFloat(c.w, rng), b = RandomFloat({6}, rng);
+  KernelState state;
+  for (const Shape& xs : {Shape{1, 4, 9, 9}, Shape{2, 4, 13, 6}, Shape{1, 4, 9, 9}}) {
+    SCOPED_TRACE(ShapeToString(xs));
+    c.x = xs;
+    Tensor x = RandomFloat(xs, rng);
+    auto out = RunKernel(ConvNode(c), {x, w, b}, &TestPool(), &state, kConstWB);
+    ASSERT_TRUE(out.ok()) << out.status().message();
+    ExpectClose((*out)[0], ref::ConvRef(x, w, &b, Params(c)), 1e-5);
+  }
+  // auto_pad SAME_UPPER: the pads depend on the input size, so the cached operator (made for
+  // 9x9) does not fit 10x10 and the kernel falls back.
+  Node n = MakeNode("Conv");
+  SetString(n, "auto_pad", "SAME_UPPER");
+  SetInts(n, "strides", {2, 2});
+  KernelState same;
+  for (int64_t hw : {9, 10}) {
+    Tensor x = RandomFloat({1, 4, hw, hw}, rng);
+    auto out = RunKernel(n, {x, w, b}, &TestPool(), &same, kConstWB);
+    ASSERT_TRUE(out.ok()) << out.status().message();
+    const int64_t total = std::max<int64_t>(0, ((hw + 1) / 2 - 1) * 2 + 3 - hw);
+    ConvCase sc{{1, 4, hw, hw}, {6, 4, 3, 3}, {2, 2}, {}, {total / 2, total / 2, total - total / 2, total - total / 2}, 1, true};
+    SCOPED_TRACE("SAME_UPPER " + std::to_string(hw));
+    ExpectClose((*out)[0], ref::ConvRef(x, w, &b, Params(sc)), 1e-5);
+  }
+}
+
+TEST(ConvState, ConcurrentRunsShareOneState) {
+  std::mt19937 rng(23);
+  ConvCase c{{1, 8, 12, 12}, {16, 8, 3, 3}, {1, 1}, {}, {1, 1, 1, 1}, 1, true};
+  Tensor w = RandomFloat(c.w, rng), b = RandomFloat({16}, rng);
+  std::vector<Tensor> xs, expects;
+  for (int i = 0; i < 4; ++i) {
+    xs.push_back(RandomFloat(c.x, rng));
+    expects.push_back(ref::ConvRef(xs.back(), w, &b, Params(c)));
+  }
+  KernelState state;
+  std::vector<int> failures(4, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int it = 0; it < 30; ++it) {
+        auto out = RunKernel(ConvNode(c), {xs[t], w, b}, nullptr, &state, kConstWB);
+        if (!out.ok()) {
+          ++failures[t];
+          continue;
+        }
+        const Tensor& o = (*out)[0];
+        for (int64_t i = 0; i < o.numel(); ++i) {
+          if (std::fabs(o.data<float>()[i] - expects[t].data<float>()[i]) > 1e-4f) {
+            ++failures[t];
+            break;
+          }
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < 4; ++t) EXPECT_EQ(failures[t], 0) << "thread " << t;
+  EXPECT_NE(CachedConv(state), nullptr);
 }
 
 TEST(Conv, EmptyBatchAndErrors) {

@@ -1,8 +1,11 @@
 // MatMul, FusedMatMul and Gemm against naive references (kernels/reference/matmul_ref).
 #include <cmath>
+#include <cstring>
 #include <random>
+#include <thread>
 
 #include "kernel_test_util.h"
+#include "kernels/ops/matmul_xnn.h"
 #include "kernels/reference/matmul_ref.h"
 
 namespace parallax::testing {
@@ -201,6 +204,212 @@ TEST(Gemm, IntegerEmptyAndErrors) {
   EXPECT_FALSE(RunKernel(MakeNode("Gemm"), {RandomFloat({2, 3}, rng), RandomFloat({2, 3}, rng)}).ok());
   EXPECT_FALSE(RunKernel(MakeNode("Gemm"), {RandomFloat({2, 3, 1}, rng), RandomFloat({3, 2}, rng)}).ok());
   EXPECT_FALSE(RunKernel(MakeNode("Gemm"), {RandomFloat({2, 3}, rng), RandomFloat({3, 2}, rng), RandomFloat({3}, rng)}).ok());
+}
+
+// ---- Plan state: constant B on a cached XNNPACK fully-connected operator ------------------
+
+// The operator the kernel cached in `state`, or null when it took another path.
+ops::XnnFullyConnected* CachedFc(KernelState& state) {
+  return state.GetOrCreate<ops::XnnFullyConnected>([] { return std::shared_ptr<ops::XnnFullyConnected>(); });
+}
+
+constexpr uint64_t kConstB = 0b10, kConstBC = 0b110;
+
+// The path is off by default (matmul_xnn.h); these tests turn it on.
+struct EnableXnnFc {
+  bool was = ops::XnnFullyConnectedEnabled();
+  EnableXnnFc() { ops::SetXnnFullyConnectedEnabled(true); }
+  ~EnableXnnFc() { ops::SetXnnFullyConnectedEnabled(was); }
+};
+
+TEST(MatMulState, DisabledByDefaultKeepsSgemm) {
+  std::mt19937 rng(10);
+  ops::SetXnnFullyConnectedEnabled(false);
+  KernelState state;
+  Tensor ta = RandomFloat({3, 8}, rng), tb = RandomFloat({8, 5}, rng);
+  auto out = RunKernel(MakeNode("MatMul", 13), {ta, tb}, &TestPool(), &state, kConstB);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  ExpectClose((*out)[0], ref::MatMulRef(ta, tb), 1e-5);
+  EXPECT_EQ(CachedFc(state), nullptr);
+}
+
+TEST(MatMulState, ConstantBUsesCachedOperator) {
+  EnableXnnFc on;
+  std::mt19937 rng(11);
+  for (const auto& [a, b] : std::vector<std::pair<Shape, Shape>>{
+           {{3, 4}, {4, 5}}, {{2, 5, 3, 8}, {8, 6}}, {{8}, {8, 7}}, {{3, 200, 96}, {96, 128}}, {{77, 512}, {512, 300}}, {{20, 2048}, {2048, 200}}}) {
+    SCOPED_TRACE(ShapeToString(a) + " x " + ShapeToString(b));
+    KernelState state;
+    Tensor tb = RandomFloat(b, rng);
+    for (int run = 0; run < 3; ++run) {  // first run creates the operator, the others reuse it
+      Tensor ta = RandomFloat(a, rng);
+      auto out = RunKernel(MakeNode("MatMul", 13), {ta, tb}, run == 1 ? nullptr : &TestPool(), &state, kConstB);
+      ASSERT_TRUE(out.ok()) << out.status().message();
+      ExpectClose((*out)[0], ref::MatMulRef(ta, tb), 1e-5);
+    }
+    ASSERT_NE(CachedFc(state), nullptr);
+    EXPECT_TRUE(CachedFc(state)->ok());
+  }
+}
+
+TEST(MatMulState, NonConstantOrUnsupportedBKeepsSgemm) {
+  EnableXnnFc on;
+  std::mt19937 rng(12);
+  // B not a plan constant; B 1-D; B batched; K = 0: no operator, results still right.
+  struct Case { Shape a, b; uint64_t mask; };
+  for (const Case& c : std::vector<Case>{{{3, 4}, {4, 5}, 0}, {{2, 3, 4}, {4}, kConstB},
+                                          {{2, 3, 4}, {2, 4, 5}, kConstB}, {{2, 3, 0}, {0, 4}, kConstB}}) {
+    SCOPED_TRACE(ShapeToString(c.a) + " x " + ShapeToString(c.b));
+    KernelState state;
+    Tensor ta = RandomFloat(c.a, rng), tb = RandomFloat(c.b, rng);
+    for (int run = 0; run < 2; ++run) {
+      auto out = RunKernel(MakeNode("MatMul", 13), {ta, tb}, &TestPool(), &state, c.mask);
+      ASSERT_TRUE(out.ok()) << out.status().message();
+      ExpectClose((*out)[0], ref::MatMulRef(ta, tb), 1e-5);
+    }
+    EXPECT_EQ(CachedFc(state), nullptr);
+  }
+}
+
+TEST(MatMulState, FusedBiasAndActivation) {
+  EnableXnnFc on;
+  std::mt19937 rng(13);
+  for (const char* act : {"", "Relu", "Clip", "Gelu", "Silu"}) {
+    for (bool bias : {false, true}) {
+      for (uint64_t mask : {kConstB, kConstBC}) {  // bias constant (fused) or not (no operator)
+        SCOPED_TRACE(std::string(act) + (bias ? " bias" : "") + " mask " + std::to_string(mask));
+        Tensor b = RandomFloat({8, 7}, rng, -2, 2), c = RandomFloat({7}, rng);
+        Node n = MakeNode("FusedMatMul", 1);
+        n.domain = "parallax";
+        SetString(n, "activation", act);
+        SetFloat(n, "activation_min", -0.5f);
+        SetFloat(n, "activation_max", 0.75f);
+        KernelState state;
+        for (int run = 0; run < 2; ++run) {
+          Tensor a = RandomFloat({2, 5, 8}, rng, -2, 2);
+          auto out = RunKernel(n, {a, b, bias ? c : Tensor()}, &TestPool(), &state, mask);
+          ASSERT_TRUE(out.ok()) << out.status().message();
+          Tensor expect = ref::MatMulRef(a, b);
+          for (int64_t i = 0; i < expect.numel(); ++i) {
+            double v = expect.data<float>()[i] + (bias ? c.data<float>()[i % 7] : 0.0);
+            v = std::string(act) == "Clip" ? std::min(std::max(v, -0.5), 0.75) : Act(act, v);
+            expect.data<float>()[i] = static_cast<float>(v);
+          }
+          ExpectClose((*out)[0], expect, 1e-5);
+        }
+        EXPECT_EQ(CachedFc(state) != nullptr, !bias || mask == kConstBC);
+      }
+    }
+  }
+}
+
+TEST(MatMulState, ColumnBlocksWithBiasAndRelu) {
+  // K = 2048: the operator is split into 64-column blocks, each with its slice of the bias.
+  EnableXnnFc on;
+  std::mt19937 rng(16);
+  Tensor b = RandomFloat({2048, 150}, rng), c = RandomFloat({150}, rng, -5, 5);
+  Node n = MakeNode("FusedMatMul", 1);
+  n.domain = "parallax";
+  SetString(n, "activation", "Relu");
+  KernelState state;
+  for (int run = 0; run < 2; ++run) {
+    Tensor a = RandomFloat({9, 2048}, rng);
+    auto out = RunKernel(n, {a, b, c}, &TestPool(), &state, kConstBC);
+    ASSERT_TRUE(out.ok()) << out.status().message();
+    Tensor expect = ref::MatMulRef(a, b);
+    for (int64_t i = 0; i < expect.numel(); ++i) {
+      expect.data<float>()[i] = std::max(0.0f, expect.data<float>()[i] + c.data<float>()[i % 150]);
+    }
+    ExpectClose((*out)[0], expect, 1e-5);
+  }
+  ASSERT_NE(CachedFc(state), nullptr);
+  EXPECT_TRUE(CachedFc(state)->ok());
+}
+
+TEST(MatMulState, ConcurrentRunsShareOneState) {
+  EnableXnnFc on;
+  // Runs racing for the cached operator wait for it: results equal the sequential ones bit for bit.
+  std::mt19937 rng(14);
+  Tensor b = RandomFloat({64, 48}, rng);
+  KernelState state;
+  std::vector<Tensor> as, expects;
+  for (int i = 0; i < 4; ++i) {
+    as.push_back(RandomFloat({33, 64}, rng));
+    auto seq = RunKernel(MakeNode("MatMul", 13), {as.back(), b}, nullptr, &state, kConstB);
+    ASSERT_TRUE(seq.ok());
+    ExpectClose((*seq)[0], ref::MatMulRef(as.back(), b), 1e-5);
+    expects.push_back((*seq)[0]);
+  }
+  std::vector<std::thread> threads;
+  std::vector<int> failures(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int it = 0; it < 50; ++it) {
+        auto out = RunKernel(MakeNode("MatMul", 13), {as[t], b}, nullptr, &state, kConstB);
+        if (!out.ok()) {
+          ++failures[t];
+          continue;
+        }
+        if (std::memcmp((*out)[0].raw(), expects[t].raw(), expects[t].nbytes()) != 0) ++failures[t];
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < 4; ++t) EXPECT_EQ(failures[t], 0) << "thread " << t;
+  EXPECT_NE(CachedFc(state), nullptr);
+}
+
+TEST(GemmState, ConstantBAndC) {
+  EnableXnnFc on;
+  std::mt19937 rng(15);
+  const int64_t M = 5, K = 7, N = 4;
+  for (int ta = 0; ta < 2; ++ta) {
+    for (int tb = 0; tb < 2; ++tb) {
+      for (const Shape& cs : {Shape{}, Shape{N}, Shape{M, 1}, Shape{1, N}, Shape{M, N}, Shape{1}}) {
+        for (bool with_c : {false, true}) {
+          for (uint64_t mask : {kConstB, kConstBC}) {
+            for (float alpha : {1.0f, 0.5f}) {
+              SCOPED_TRACE("ta " + std::to_string(ta) + " tb " + std::to_string(tb) + " C " + ShapeToString(cs) +
+                           (with_c ? "" : " (unused)") + " mask " + std::to_string(mask) + " alpha " +
+                           std::to_string(alpha));
+              Tensor b = RandomFloat(tb ? Shape{N, K} : Shape{K, N}, rng);
+              Tensor c = RandomFloat(cs, rng);
+              Node n = MakeNode("Gemm", 13);
+              SetInt(n, "transA", ta);
+              SetInt(n, "transB", tb);
+              SetFloat(n, "alpha", alpha);
+              SetFloat(n, "beta", 2.0f);
+              KernelState state;
+              for (int run = 0; run < 2; ++run) {
+                Tensor a = RandomFloat(ta ? Shape{K, M} : Shape{M, K}, rng);
+                auto out = RunKernel(n, {a, b, with_c ? c : Tensor()}, &TestPool(), &state, mask);
+                ASSERT_TRUE(out.ok()) << out.status().message();
+                Tensor expect = Tensor::Allocate(DataType::kFloat32, {M, N}).value();
+                for (int64_t i = 0; i < M; ++i) {
+                  for (int64_t j = 0; j < N; ++j) {
+                    double acc = 0;
+                    for (int64_t k = 0; k < K; ++k) {
+                      acc += double(ta ? a.data<float>()[k * M + i] : a.data<float>()[i * K + k]) *
+                             double(tb ? b.data<float>()[j * K + k] : b.data<float>()[k * N + j]);
+                    }
+                    double cv = 0;
+                    if (with_c) {
+                      const int64_t ci = cs.size() == 2 ? (cs[0] == 1 ? 0 : i) * cs[1] + (cs[1] == 1 ? 0 : j)
+                                         : cs.size() == 1 ? (cs[0] == 1 ? 0 : j) : 0;
+                      cv = c.data<float>()[ci];
+                    }
+                    expect.data<float>()[i * N + j] = static_cast<float>(alpha * acc + 2.0 * cv);
+                  }
+                }
+                ExpectClose((*out)[0], expect, 1e-5);
+              }
+              EXPECT_EQ(CachedFc(state) != nullptr, ta == 0);  // transA keeps the Sgemm path
+            }
+          }
+        }
+      }
+    }
+  }
 }
 
 }  // namespace

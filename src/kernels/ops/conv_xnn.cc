@@ -1,8 +1,9 @@
 // 2-D Conv on XNNPACK's NHWC convolution, for an NCHW graph: the input is transposed to
 // NHWC, the weights repacked OIHW -> OHWI (XNNPACK packs them again when the operator is
-// created, per call: the kernel stays stateless), and the output transposed back to NCHW,
-// where the fused activation runs on contiguous channel rows. Bias, Relu and Clip are fused
-// into XNNPACK's microkernels. See bench/conv_bench.cc for why this beats im2col + sgemm.
+// created), and the output transposed back to NCHW, where the fused activation runs on
+// contiguous channel rows. Bias, Relu and Clip are fused into XNNPACK's microkernels. With plan
+// state the operator (and its packed weights) is created once per node: XnnConv2DOp. See
+// bench/conv_bench.cc for why this beats im2col + sgemm.
 #include "kernels/ops/conv_xnn.h"
 
 #include <xnnpack.h>
@@ -18,12 +19,13 @@
 #endif
 
 namespace parallax::ops {
-namespace {
 
 bool XnnReady() {
   static const bool ready = xnn_initialize(nullptr) == xnn_status_success;
   return ready;
 }
+
+namespace {
 
 // out[c * rows + r] = in[r * cols + c] for r in [r0, r1), c in [c0, c1).
 void TransposeBlock(const float* in, float* out, int64_t rows, int64_t cols, int64_t r0, int64_t r1,
@@ -81,32 +83,32 @@ bool XnnConv2DSupported(const XnnConvArgs& a) {
   return a.N > 0 && a.C > 0 && a.M > 0 && a.OH > 0 && a.OW > 0;
 }
 
-bool XnnConv2D(const XnnConvArgs& a, const float* x, const float* w, const float* bias, float* y,
-               const Activation& act, ThreadPool* pool) {
+std::shared_ptr<XnnConv2DOp> XnnConv2DOp::Create(const XnnConvArgs& a, const float* w, const float* bias,
+                                                  const Activation& act) {
+  std::shared_ptr<XnnConv2DOp> c(new XnnConv2DOp());
+  c->args_ = a;
+  c->act_ = act;
+  if (!XnnConv2DSupported(a)) return c;
   const int64_t Cg = a.C / a.G, Mg = a.M / a.G, KS = a.KH * a.KW;
-  const int64_t IS = a.H * a.W, OS = a.OH * a.OW;
   // OIHW -> OHWI (per output channel: Cg x KS -> KS x Cg).
   std::unique_ptr<float[]> w_ohwi(new (std::nothrow) float[static_cast<size_t>(a.M * KS * Cg)]);
-  std::unique_ptr<float[]> x_nhwc(new (std::nothrow) float[static_cast<size_t>(a.N * IS * a.C)]);
-  std::unique_ptr<float[]> y_nhwc(new (std::nothrow) float[static_cast<size_t>(a.N * OS * a.M)]);
-  if (!w_ohwi || !x_nhwc || !y_nhwc) return false;
+  if (!w_ohwi) return c;
   for (int64_t m = 0; m < a.M; ++m) {
     const float* src = w + m * Cg * KS;
     float* dst = w_ohwi.get() + m * KS * Cg;
-    for (int64_t c = 0; c < Cg; ++c) {
-      for (int64_t k = 0; k < KS; ++k) dst[k * Cg + c] = src[c * KS + k];
+    for (int64_t ci = 0; ci < Cg; ++ci) {
+      for (int64_t k = 0; k < KS; ++k) dst[k * Cg + ci] = src[ci * KS + k];
     }
   }
   float lo = -INFINITY, hi = INFINITY;
-  bool fused = false;
   if (act.kind == Activation::kRelu) {
     lo = 0.0f;
-    fused = true;
+    c->fused_ = true;
   } else if (act.kind == Activation::kClip) {
     lo = act.lo;
     hi = act.hi;
-    fused = lo < hi;  // XNNPACK needs min < max; otherwise apply it ourselves
-    if (!fused) lo = -INFINITY, hi = INFINITY;
+    c->fused_ = lo < hi;  // XNNPACK needs min < max; otherwise apply it ourselves
+    if (!c->fused_) lo = -INFINITY, hi = INFINITY;
   }
   xnn_operator_t op = nullptr;
   if (xnn_create_convolution2d_nhwc_f32(
@@ -117,25 +119,57 @@ bool XnnConv2D(const XnnConvArgs& a, const float* x, const float* w, const float
           static_cast<size_t>(Mg), static_cast<size_t>(a.C), static_cast<size_t>(a.M), w_ohwi.get(), bias,
           lo, hi, 0, &op) != xnn_status_success) {
     if (op != nullptr) xnn_delete_operator(op);
+    return c;
+  }
+  c->op_ = op;
+  return c;
+}
+
+XnnConv2DOp::~XnnConv2DOp() {
+  if (op_ != nullptr) xnn_delete_operator(op_);
+}
+
+bool XnnConv2DOp::TryRun(const XnnConvArgs& a, const float* x, float* y, ThreadPool* pool) {
+  if (op_ == nullptr) return false;
+  // The operator fixes everything but the batch and the input size (setup takes those).
+  const XnnConvArgs& b = args_;
+  if (a.C != b.C || a.M != b.M || a.KH != b.KH || a.KW != b.KW || a.SH != b.SH || a.SW != b.SW ||
+      a.DH != b.DH || a.DW != b.DW || a.PT != b.PT || a.PL != b.PL || a.PB != b.PB || a.PR != b.PR ||
+      a.G != b.G) {
     return false;
   }
+  std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
+  if (!lock.owns_lock()) return false;  // a concurrent run holds the operator
+  return Run(a, x, y, pool);
+}
+
+bool XnnConv2DOp::Run(const XnnConvArgs& a, const float* x, float* y, ThreadPool* pool) {
+  const int64_t IS = a.H * a.W, OS = a.OH * a.OW;
+  std::unique_ptr<float[]> x_nhwc(new (std::nothrow) float[static_cast<size_t>(a.N * IS * a.C)]);
+  std::unique_ptr<float[]> y_nhwc(new (std::nothrow) float[static_cast<size_t>(a.N * OS * a.M)]);
+  if (!x_nhwc || !y_nhwc) return false;
   for (int64_t n = 0; n < a.N; ++n) Transpose(x + n * a.C * IS, x_nhwc.get() + n * IS * a.C, a.C, IS, pool);
-  const bool ok = xnn_setup_convolution2d_nhwc_f32(op, static_cast<size_t>(a.N), static_cast<size_t>(a.H),
+  const bool ok = xnn_setup_convolution2d_nhwc_f32(op_, static_cast<size_t>(a.N), static_cast<size_t>(a.H),
                                                    static_cast<size_t>(a.W), x_nhwc.get(), y_nhwc.get(),
                                                    pool->handle()) == xnn_status_success &&
-                  xnn_run_operator(op, pool->handle()) == xnn_status_success;
-  xnn_delete_operator(op);
+                  xnn_run_operator(op_, pool->handle()) == xnn_status_success;
   if (!ok) return false;
   for (int64_t n = 0; n < a.N; ++n) {
     float* yn = y + n * a.M * OS;
     Transpose(y_nhwc.get() + n * OS * a.M, yn, OS, a.M, pool);
-    if (!fused && act.kind != Activation::kNone) {
+    if (!fused_ && act_.kind != Activation::kNone) {
       pool->ParallelFor(a.M, std::max<int64_t>(1, 16384 / OS), [&](int64_t b, int64_t e) {
-        for (int64_t m = b; m < e; ++m) ApplyBiasActivation(act, yn + m * OS, OS, 0.0f);
+        for (int64_t m = b; m < e; ++m) ApplyBiasActivation(act_, yn + m * OS, OS, 0.0f);
       });
     }
   }
   return true;
+}
+
+bool XnnConv2D(const XnnConvArgs& a, const float* x, const float* w, const float* bias, float* y,
+               const Activation& act, ThreadPool* pool) {
+  std::shared_ptr<XnnConv2DOp> op = XnnConv2DOp::Create(a, w, bias, act);
+  return op->ok() && op->Run(a, x, y, pool);  // a private operator: no lock needed
 }
 
 }  // namespace parallax::ops

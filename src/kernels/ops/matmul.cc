@@ -5,10 +5,15 @@
 // cblas_dgemm: when B has no batch and A's batch is not broadcast, A's batch dims fold into M
 // for one big GEMM; otherwise one GEMM per broadcast batch, spread over the pool (each GEMM
 // single-threaded) when each is small. Integer types use a plain loop.
+//
+// float32 with a constant 2-D B and plan state (KernelContext::state), when enabled (off by
+// default, see matmul_xnn.h): an XNNPACK fully-connected operator made once per node, its
+// weights packed once, with FusedMatMul's bias and Relu/Clip fused in.
 #include <cblas.h>
 
 #include <algorithm>
 #include <climits>
+#include <cmath>
 #include <cstring>
 #include <string>
 #include <type_traits>
@@ -16,6 +21,7 @@
 #include "kernels/gemm.h"
 #include "kernels/kernel_util.h"
 #include "kernels/ops/conv_activation.h"
+#include "kernels/ops/matmul_xnn.h"
 #include "runtime/thread_pool.h"
 
 namespace parallax::ops {
@@ -124,6 +130,36 @@ void RunMatMul(const MatMulDims& d, const T* a, const T* b, T* c, ThreadPool* po
   }
 }
 
+// float32 C = act(A * B + bias) on a cached XNNPACK fully-connected operator, when B is a 2-D
+// constant of the plan (and bias, if any, too). Returns false, C to be computed by the caller,
+// when that does not apply or the operator is busy. *act_done: the activation was fused.
+bool TryXnnMatMul(KernelContext& ctx, const MatMulDims& d, const float* bias, const Activation& act,
+                  bool* act_done) {
+  if (!XnnFullyConnectedEnabled()) return false;
+  if (ctx.state == nullptr || !ctx.is_constant(1) || ctx.in(1).shape().size() != 2) return false;
+  if (bias != nullptr && !ctx.is_constant(2)) return false;
+  const int64_t rows = NumElements(d.batch) * d.M;  // B has no batch: A's batch folds into M
+  if (rows <= 0 || d.K <= 0 || d.N <= 0) return false;
+  float lo = -INFINITY, hi = INFINITY;
+  bool fused = act.kind == Activation::kNone;
+  if (act.kind == Activation::kRelu) {
+    lo = 0.0f;
+    fused = true;
+  } else if (act.kind == Activation::kClip && act.lo < act.hi) {
+    lo = act.lo;
+    hi = act.hi;
+    fused = true;
+  }
+  const float* b = ctx.in(1).data<float>();
+  XnnFullyConnected* fc = ctx.state->GetOrCreate<XnnFullyConnected>(
+      [&] { return XnnFullyConnected::Create(d.K, d.N, b, /*w_is_kn=*/true, bias, lo, hi); });
+  if (fc == nullptr || !fc->TryRun(rows, d.K, d.N, ctx.in(0).data<float>(), ctx.out(0).data<float>(), ctx.pool)) {
+    return false;
+  }
+  *act_done = fused;
+  return true;
+}
+
 Status MatMulInfer(InferContext& ctx) {
   if (ctx.num_inputs() < 2 || !ctx.has(0) || !ctx.has(1)) return InvalidArgument("MatMul expects inputs A and B");
   const DataType dt = ctx.in(0).dtype;
@@ -150,6 +186,10 @@ Status MatMulCompute(KernelContext& ctx) {
   const Tensor& A = ctx.in(0);
   const Tensor& B = ctx.in(1);
   Tensor& C = ctx.out(0);
+  bool act_done = false;
+  if (A.dtype() == DataType::kFloat32 && TryXnnMatMul(ctx, d, nullptr, Activation{}, &act_done)) {
+    return Status::Ok();
+  }
   switch (A.dtype()) {
     case DataType::kFloat32: RunMatMul(d, A.data<float>(), B.data<float>(), C.data<float>(), ctx.pool); break;
     case DataType::kFloat64: RunMatMul(d, A.data<double>(), B.data<double>(), C.data<double>(), ctx.pool); break;
@@ -191,8 +231,14 @@ Status FusedMatMulCompute(KernelContext& ctx) {
   PX_ASSIGN_OR_RETURN(Activation act, ParseActivation(ctx.node));
   Tensor& C = ctx.out(0);
   float* c = C.data<float>();
-  RunMatMul(d, ctx.in(0).data<float>(), ctx.in(1).data<float>(), c, ctx.pool);
   const float* bias = ctx.has(2) ? ctx.in(2).data<float>() : nullptr;
+  bool act_done = false;
+  if (TryXnnMatMul(ctx, d, bias, act, &act_done)) {
+    bias = nullptr;  // added by XNNPACK
+    if (act_done) return Status::Ok();
+  } else {
+    RunMatMul(d, ctx.in(0).data<float>(), ctx.in(1).data<float>(), c, ctx.pool);
+  }
   if ((bias == nullptr && act.kind == Activation::kNone) || C.numel() == 0) return Status::Ok();
   const int64_t rows = C.numel() / d.N;
   ctx.pool->ParallelFor(rows, std::max<int64_t>(1, 16384 / d.N), [&](int64_t r0, int64_t r1) {
