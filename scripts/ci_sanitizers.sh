@@ -27,7 +27,7 @@ if [ "$WHICH" = all ] || [ "$WHICH" = asan ]; then
   export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$SUPP/ubsan.supp"
   run build-asan/tests/unit_tests --gtest_brief=1
   run build-asan/tests/kernel_tests --gtest_brief=1
-  run tests/cli/cli_errors.sh build-asan/parallax tests/models/yolov8n_tiny >/dev/null
+  run tests/cli/cli_errors.sh build-asan/parallax tests/models/yolov8n_tiny
   unset ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
 fi
 

@@ -12,6 +12,8 @@
 #   fuzz_graph   none (the input is a recipe; libFuzzer grows it from nothing)
 # Crash reproducers are written to build-asan/fuzz-artifacts/ (FUZZ_ARTIFACTS=DIR to change);
 # rerun one with: build-asan/tests/fuzz/TARGET FILE
+# FUZZ_ARGS adds libFuzzer flags, e.g. FUZZ_ARGS="-fork=1 -ignore_crashes=1" to keep going past
+# known crashes and collect every distinct one.
 set -eu
 cd "$(dirname "$0")/.."
 TARGET="${1:?usage: scripts/fuzz.sh TARGET SECONDS}"
@@ -64,7 +66,7 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 set +e
 nice "$BIN" "$CORPUS" -max_total_time="$SECONDS_TO_RUN" -timeout="${FUZZ_TIMEOUT:-25}" \
   -rss_limit_mb=2560 -malloc_limit_mb=1100 -max_len="$MAX_LEN" -print_final_stats=1 \
-  -artifact_prefix="$ARTIFACTS/$TARGET-" >"$TMP/log" 2>&1
+  -artifact_prefix="$ARTIFACTS/$TARGET-" ${FUZZ_ARGS:-} >"$TMP/log" 2>&1
 rc=$?
 set -e
 grep -E "^(INFO: Loaded|INFO: seed corpus|#[0-9]+ +DONE|Done [0-9]+ runs|stat::number_of_executed_units|stat::peak_rss)" "$TMP/log" || true

@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "ir/passes/passes.h"
+#include "kernels/gemm.h"
 #include "kernels/registry.h"
 #include "onnx/loader.h"
 #include "runtime/plan.h"
@@ -56,6 +57,7 @@ Status CheckOps(const Graph& g) {
 }
 
 StatusOr<std::unique_ptr<Session>> Finish(Model model, const SessionOptions& options) {
+  PX_RETURN_IF_ERROR(LoadBlas());
   PX_RETURN_IF_ERROR(CheckOps(*model.graph));
   PX_RETURN_IF_ERROR(MakeImplicitInputsExplicit(model.graph.get()));
   if (options.optimize) PX_RETURN_IF_ERROR(OptimizeGraph(model.graph.get()));

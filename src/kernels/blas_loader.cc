@@ -15,6 +15,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <string>
+
+#include "kernels/gemm.h"
 
 namespace {
 
@@ -26,6 +29,7 @@ using DgemmFn = void (*)(CBLAS_ORDER, CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, blasint,
 using SetThreadsFn = void (*)(int);
 
 struct Blas {
+  std::string error;  // why loading failed; empty when loaded
   SgemmFn sgemm = nullptr;
   DgemmFn dgemm = nullptr;
   SetThreadsFn set_threads = nullptr;
@@ -56,17 +60,27 @@ const Blas& Get() {
       if (lib != nullptr) break;
     }
     if (lib == nullptr) {
-      std::fprintf(stderr, "parallax: cannot load OpenBLAS (libopenblas.so.0): %s\n", dlerror());
-      std::abort();  // a packaging error, not a model error: nothing sensible to return
+      const char* why = dlerror();
+      blas.error = std::string("cannot load OpenBLAS (libopenblas.so.0): ") + (why ? why : "unknown");
+      return;
     }
     blas.sgemm = reinterpret_cast<SgemmFn>(dlsym(lib, "cblas_sgemm"));
     blas.dgemm = reinterpret_cast<DgemmFn>(dlsym(lib, "cblas_dgemm"));
     blas.set_threads = reinterpret_cast<SetThreadsFn>(dlsym(lib, "openblas_set_num_threads"));
     if (!blas.sgemm || !blas.dgemm || !blas.set_threads) {
-      std::fprintf(stderr, "parallax: OpenBLAS lacks cblas_sgemm/cblas_dgemm/openblas_set_num_threads\n");
-      std::abort();
+      blas.error = "OpenBLAS lacks cblas_sgemm/cblas_dgemm/openblas_set_num_threads";
     }
   });
+  return blas;
+}
+
+// Sessions check LoadBlas() first, so reaching this is a broken invariant.
+const Blas& Loaded() {
+  const Blas& blas = Get();
+  if (!blas.error.empty()) {
+    std::fprintf(stderr, "parallax: %s\n", blas.error.c_str());
+    std::abort();
+  }
   return blas;
 }
 
@@ -80,7 +94,7 @@ void cblas_sgemm(OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST enum CBLA
                  OPENBLAS_CONST float* a, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float* b,
                  OPENBLAS_CONST blasint ldb, OPENBLAS_CONST float beta, float* c,
                  OPENBLAS_CONST blasint ldc) {
-  Get().sgemm(order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  Loaded().sgemm(order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 void cblas_dgemm(OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST enum CBLAS_TRANSPOSE ta,
@@ -89,9 +103,20 @@ void cblas_dgemm(OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST enum CBLA
                  OPENBLAS_CONST double* a, OPENBLAS_CONST blasint lda, OPENBLAS_CONST double* b,
                  OPENBLAS_CONST blasint ldb, OPENBLAS_CONST double beta, double* c,
                  OPENBLAS_CONST blasint ldc) {
-  Get().dgemm(order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  Loaded().dgemm(order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
-void openblas_set_num_threads(int num_threads) { Get().set_threads(num_threads); }
+void openblas_set_num_threads(int num_threads) {
+  if (Get().error.empty()) Get().set_threads(num_threads);
+}
 
 }  // extern "C"
+
+namespace parallax {
+
+Status LoadBlas() {
+  const std::string& error = Get().error;
+  return error.empty() ? Status::Ok() : OutOfMemory(error);
+}
+
+}  // namespace parallax

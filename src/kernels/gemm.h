@@ -10,9 +10,15 @@
 
 #include <cstdint>
 
+#include "parallax/status.h"
+
 namespace parallax {
 
 class ThreadPool;
+
+// Loads OpenBLAS (kernels/blas_loader.cc). Fails — instead of aborting later — when the
+// library cannot be loaded, e.g. under a tight address-space limit.
+Status LoadBlas();
 
 void Sgemm(ThreadPool* pool, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
            float alpha, const float* a, int64_t lda, const float* b, int64_t ldb, float beta,

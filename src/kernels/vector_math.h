@@ -14,9 +14,11 @@ namespace parallax {
 
 // exp(x). Saturates: x > 88.7 gives ~3.4e38 rather than inf, x < -87.3 gives ~1e-38 rather
 // than 0 — harmless where the result is normalised (softmax, sigmoid) or multiplied away.
-inline float FastExp(float x) {
-  x = x < -87.3f ? -87.3f : x;
-  x = x > 88.7f ? 88.7f : x;
+inline float FastExp(float x_in) {
+  // Clamp so that NaN becomes a finite value (the float->int cast of NaN is undefined), then
+  // hand NaN back at the end.
+  float x = x_in > -87.3f ? x_in : -87.3f;
+  x = x < 88.7f ? x : 88.7f;
   const float kMagic = 12582912.f;  // 1.5 * 2^23: adding it rounds to an integer
   float n = (x * 1.44269504088896341f + kMagic) - kMagic;
   float r = x - n * 0.693359375f;
@@ -31,7 +33,7 @@ inline float FastExp(float x) {
   int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
   float scale;
   std::memcpy(&scale, &bits, 4);
-  return p * scale;
+  return x_in != x_in ? x_in : p * scale;
 }
 
 // erfc(a) for a >= 0: the Chebyshev fit of Numerical Recipes' erfcc, relative error < 1.2e-7

@@ -24,6 +24,9 @@ struct BadModel {
   std::string expect;
 };
 
+// gtest prints parameters in test listings; the file name says it all.
+void PrintTo(const BadModel& c, std::ostream* os) { *os << c.file; }
+
 std::vector<BadModel> ReadExpected() {
   std::vector<BadModel> cases;
   std::ifstream f(kDir / "expected.txt");

@@ -22,6 +22,7 @@
 #endif
 
 #include "ir/graph.h"
+#include "kernels/vector_math.h"
 #include "parallax/status.h"
 
 namespace parallax::ops {
@@ -64,36 +65,8 @@ inline StatusOr<Activation> ParseActivation(const Node& node) {
   return a;
 }
 
-// exp(x) for float, vectorizable (no library calls, no branches).
-__attribute__((always_inline)) inline float ActFastExp(float x) {
-  x = x < -87.33654f ? -87.33654f : x;
-  x = x > 88.72283f ? 88.72283f : x;
-  const float magic = 12582912.0f;  // 1.5 * 2^23: rounds to nearest integer
-  float n = (x * 1.44269504088896341f + magic) - magic;
-  float r = x - n * 0.693359375f;
-  r = r - n * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
-  int32_t e = (static_cast<int32_t>(n) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &e, 4);
-  return p * scale;
-}
-
-// erf via Abramowitz-Stegun 7.1.26 refined (abs error < 1.5e-7).
-__attribute__((always_inline)) inline float ActErf(float x) {
-  float ax = std::fabs(x);
-  float t = 1.0f / (1.0f + 0.3275911f * ax);
-  float y = ((((1.061405429f * t - 1.453152027f) * t + 1.421413741f) * t - 0.284496736f) * t +
-             0.254829592f) * t;
-  float r = 1.0f - y * ActFastExp(-ax * ax);
-  return std::copysign(r, x);
-}
+// exp and erf come from kernels/vector_math.h (one implementation, NaN-safe).
+__attribute__((always_inline)) inline float ActFastExp(float x) { return FastExp(x); }
 
 #if defined(__SSE2__)
 // 4-wide SSE2 versions (baseline x86-64): scalar float compares are not if-converted under
@@ -158,7 +131,7 @@ inline float ActScalar(float v, const Activation& a) {
     t = t > 1.0f ? 1.0f : t;
     return v * t;
   } else if constexpr (K == Activation::kGelu) {
-    return 0.5f * v * (1.0f + ActErf(v * 0.70710678118654752f));
+    return FastGelu(v);
   } else if constexpr (K == Activation::kTanh) {
     return std::tanh(v);
   } else {
