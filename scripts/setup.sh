@@ -2,12 +2,16 @@
 # Installs the Debian 12 packages Parallax needs, only those missing. Quiet when all is there.
 #   scripts/setup.sh            build + test dependencies
 #   scripts/setup.sh --zoo      also what the model zoo and the ONNX Runtime comparison need
+#   scripts/setup.sh --sanitizers  also clang and its sanitizer/libFuzzer runtimes
 set -eu
 PKGS="build-essential cmake pkg-config libonnx-dev libprotobuf-dev protobuf-compiler
 libxnnpack-dev libpthreadpool-dev libopenblas-dev libcli11-dev libgtest-dev libgmock-dev
 libbenchmark-dev"
 if [ "${1:-}" = "--zoo" ]; then
   PKGS="$PKGS python3-torch python3-onnx python3-numpy nodejs npm"
+fi
+if [ "${1:-}" = "--sanitizers" ]; then
+  PKGS="$PKGS clang libclang-rt-14-dev"
 fi
 missing=""
 for p in $PKGS; do
