@@ -7,8 +7,10 @@
 //   y[i] = FastTanh(x[i]);   // ~2 ulp
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 namespace parallax {
 
@@ -98,5 +100,31 @@ inline float FastTanh(float x) {
 }
 
 inline float FastSigmoid(float x) { return 1.f / (1.f + FastExp(-x)); }
+
+// Typed entry points for templated kernels: float32 takes the fast path, other types libm.
+template <typename T>
+inline T Exp(T x) {
+  if constexpr (std::is_same_v<T, float>) {
+    return FastExp(x);
+  } else {
+    return std::exp(x);
+  }
+}
+template <typename T>
+inline T Erf(T x) {
+  if constexpr (std::is_same_v<T, float>) {
+    return FastErf(x);
+  } else {
+    return std::erf(x);
+  }
+}
+template <typename T>
+inline T Tanh(T x) {
+  if constexpr (std::is_same_v<T, float>) {
+    return FastTanh(x);
+  } else {
+    return std::tanh(x);
+  }
+}
 
 }  // namespace parallax

@@ -24,33 +24,6 @@ namespace {
 
 using namespace elementwise;
 
-template <typename T>
-inline T Erf(T x) {
-  if constexpr (std::is_same_v<T, float>) {
-    return FastErf(x);
-  } else {
-    return std::erf(x);
-  }
-}
-
-template <typename T>
-inline T Tanh(T x) {
-  if constexpr (std::is_same_v<T, float>) {
-    return FastTanh(x);
-  } else {
-    return std::tanh(x);
-  }
-}
-
-template <typename T>
-inline T Exp(T x) {
-  if constexpr (std::is_same_v<T, float>) {
-    return FastExp(x);
-  } else {
-    return std::exp(x);
-  }
-}
-
 // Softplus without overflow: log(1 + e^x).
 template <typename T>
 inline T Softplus(T x) {

@@ -63,17 +63,8 @@ T RowMax(const T* x, int64_t n) {
   return r;
 }
 
-// float32 uses the vectorisable FastExp; its saturation below e^-87 is invisible after the
-// division by the row sum (which is >= 1: the row maximum contributes e^0).
-template <typename T>
-inline T Exp(T x) {
-  if constexpr (std::is_same_v<T, float>) {
-    return FastExp(x);
-  } else {
-    return std::exp(x);
-  }
-}
-
+// Exp<T>: float32 uses the vectorisable FastExp; its saturation below e^-87 is invisible after
+// the division by the row sum (which is >= 1: the row maximum contributes e^0).
 template <typename T, bool kLog>
 void SoftmaxRow(const T* x, T* y, int64_t n) {
   T mx = RowMax(x, n);
