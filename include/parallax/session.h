@@ -25,6 +25,14 @@ struct SessionOptions {
   int threads = 0;             // total worker threads; 0 = number of online cores
   bool optimize = true;        // graph passes (dead-node removal, fusions)
   std::map<std::string, int64_t> dims;  // values for symbolic input dims, used by defaults
+  bool profile = false;        // time every step; read with Session::Profile()
+};
+
+// Time spent in one op type, summed over the profiled runs (SessionOptions::profile).
+struct OpProfile {
+  std::string op_type;
+  int64_t nodes = 0;      // steps of this op type in the plan
+  double total_ms = 0;    // over all profiled runs
 };
 
 // One model input or output as declared in the file. Dims < 0 are symbolic or unknown;
@@ -72,6 +80,10 @@ class Session {
 
   // Builds (or fetches the cached) plan for these input shapes and reports its statistics.
   StatusOr<PlanStats> Plan(const NamedTensors& inputs);
+
+  // Per-op-type times of the runs so far, slowest first, and how many runs they cover.
+  // Empty unless the session was created with SessionOptions::profile.
+  std::vector<OpProfile> Profile(int64_t* runs = nullptr) const;
 
   struct Impl;
   // Internal: sessions are made by Load / LoadFromBytes.

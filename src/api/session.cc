@@ -1,5 +1,6 @@
 #include "parallax/session.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <mutex>
 
@@ -22,6 +23,9 @@ struct Session::Impl {
     std::unique_ptr<ExecutionPlan> plan;
     std::mutex arenas_mu;
     std::vector<std::shared_ptr<void>> free_arenas;  // reused across runs, one per concurrent Run
+    std::mutex profile_mu;
+    std::vector<double> step_ms;  // summed over profiled runs
+    int64_t profiled_runs = 0;
   };
   std::mutex plans_mu;
   std::map<std::vector<int64_t>, std::shared_ptr<CachedPlan>> plans;
@@ -172,7 +176,15 @@ StatusOr<NamedTensors> Session::Run(const NamedTensors& inputs) {
     arena = std::shared_ptr<void>(p, [](void* q) { std::free(q); });
   }
   std::vector<Tensor> outs;
-  Status st = Execute(*impl_->graph, *cached->plan, ordered, impl_->pool.get(), arena.get(), &outs);
+  std::vector<double> step_ms;
+  Status st = Execute(*impl_->graph, *cached->plan, ordered, impl_->pool.get(), arena.get(), &outs,
+                      impl_->options.profile ? &step_ms : nullptr);
+  if (st.ok() && impl_->options.profile) {
+    std::lock_guard<std::mutex> lock(cached->profile_mu);
+    cached->step_ms.resize(step_ms.size(), 0.0);
+    for (size_t i = 0; i < step_ms.size(); ++i) cached->step_ms[i] += step_ms[i];
+    ++cached->profiled_runs;
+  }
   {
     std::lock_guard<std::mutex> lock(cached->arenas_mu);
     cached->free_arenas.push_back(std::move(arena));
@@ -181,6 +193,30 @@ StatusOr<NamedTensors> Session::Run(const NamedTensors& inputs) {
   NamedTensors result;
   for (size_t i = 0; i < outs.size(); ++i) result.emplace_back(impl_->outputs[i].name, std::move(outs[i]));
   return result;
+}
+
+std::vector<OpProfile> Session::Profile(int64_t* runs) const {
+  std::map<std::string, OpProfile> by_op;
+  int64_t total_runs = 0;
+  std::lock_guard<std::mutex> plans_lock(impl_->plans_mu);
+  for (const auto& [key, cached] : impl_->plans) {
+    std::lock_guard<std::mutex> lock(cached->profile_mu);
+    total_runs += cached->profiled_runs;
+    for (size_t i = 0; i < cached->step_ms.size(); ++i) {
+      const Node& n = impl_->graph->nodes[cached->plan->steps[i].node];
+      std::string op = n.domain.empty() ? n.op_type : n.domain + "::" + n.op_type;
+      if (const Attribute* act = n.attr("activation"); act && !act->s.empty()) op += "+" + act->s;
+      OpProfile& p = by_op[op];
+      p.op_type = op;
+      ++p.nodes;
+      p.total_ms += cached->step_ms[i];
+    }
+  }
+  std::vector<OpProfile> out;
+  for (auto& [op, p] : by_op) out.push_back(p);
+  std::sort(out.begin(), out.end(), [](const OpProfile& a, const OpProfile& b) { return a.total_ms > b.total_ms; });
+  if (runs) *runs = total_runs;
+  return out;
 }
 
 }  // namespace parallax

@@ -14,8 +14,10 @@
 
 namespace parallax {
 
-// exp(x). Saturates: x > 88.7 gives ~3.4e38 rather than inf, x < -87.3 gives ~1e-38 rather
-// than 0 — harmless where the result is normalised (softmax, sigmoid) or multiplied away.
+// exp(x), ~2 ulp. Below -87.3 the result is 0 (true exp would be subnormal there) and above
+// 88.7 it is +inf. Never returning subnormals matters: a softmax over masked logits otherwise
+// leaves ~1e-38 probabilities whose products with V are subnormal, and subnormal arithmetic
+// made CLIP's attention GEMMs ~30x slower (53 ms of 127 per inference).
 inline float FastExp(float x_in) {
   // Clamp so that NaN becomes a finite value (the float->int cast of NaN is undefined), then
   // hand NaN back at the end.
@@ -35,7 +37,10 @@ inline float FastExp(float x_in) {
   int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
   float scale;
   std::memcpy(&scale, &bits, 4);
-  return x_in != x_in ? x_in : p * scale;
+  const float r_exp = p * scale;
+  const float big = x_in > 88.7f ? __builtin_inff() : r_exp;
+  const float result = x_in < -87.3f ? 0.f : big;
+  return x_in != x_in ? x_in : result;
 }
 
 // erfc(a) for a >= 0: the Chebyshev fit of Numerical Recipes' erfcc, relative error < 1.2e-7

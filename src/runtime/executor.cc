@@ -1,4 +1,5 @@
 // The sequential executor: walks the plan's steps in order over one arena.
+#include <chrono>
 #include <cstdlib>
 
 #include "runtime/plan.h"
@@ -55,7 +56,9 @@ Status RunNodeDynamic(const Node& node, const KernelDef& kernel,
 }
 
 Status Execute(const Graph& graph, const ExecutionPlan& plan, const std::vector<Tensor>& inputs,
-               ThreadPool* pool, void* arena, std::vector<Tensor>* outputs) {
+               ThreadPool* pool, void* arena, std::vector<Tensor>* outputs,
+               std::vector<double>* step_ms) {
+  if (step_ms) step_ms->resize(plan.steps.size(), 0.0);
   using Kind = ValueSlot::Kind;
   std::vector<Tensor> vals(plan.slots.size());
   auto* base = static_cast<uint8_t*>(arena);
@@ -78,8 +81,10 @@ Status Execute(const Graph& graph, const ExecutionPlan& plan, const std::vector<
   std::vector<const Tensor*> ins;
   std::vector<Tensor*> outs;
   std::vector<Tensor> dyn_outs;
-  for (const PlanStep& step : plan.steps) {
+  for (size_t s = 0; s < plan.steps.size(); ++s) {
+    const PlanStep& step = plan.steps[s];
     const Node& node = graph.nodes[step.node];
+    const auto t0 = step_ms ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
     ins.clear();
     for (ValueId v : node.inputs) ins.push_back(v == kNoValue ? nullptr : &vals[v]);
     if (step.dynamic) {
@@ -96,6 +101,9 @@ Status Execute(const Graph& graph, const ExecutionPlan& plan, const std::vector<
       PX_RETURN_IF_ERROR(st.WithPrefix(node.Describe()));
     }
     for (ValueId v : step.release) vals[v] = Tensor();
+    if (step_ms) {
+      (*step_ms)[s] += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    }
   }
   outputs->clear();
   for (ValueId v : graph.outputs) {

@@ -66,8 +66,11 @@ StatusOr<std::unique_ptr<ExecutionPlan>> BuildPlan(const Graph& graph,
 
 // Runs the plan. `inputs` parallel to graph.inputs; `arena` holds plan.arena_bytes.
 // Outputs (parallel to graph.outputs) are owned copies.
+// When `step_ms` is non-null it receives each step's wall time in milliseconds (resized to
+// plan.steps.size(), values added to what is there).
 Status Execute(const Graph& graph, const ExecutionPlan& plan, const std::vector<Tensor>& inputs,
-               ThreadPool* pool, void* arena, std::vector<Tensor>* outputs);
+               ThreadPool* pool, void* arena, std::vector<Tensor>* outputs,
+               std::vector<double>* step_ms = nullptr);
 
 // Runs one node: infers (if asked) and computes, allocating outputs on the heap. Shared by
 // plan-time folding and dynamic steps.

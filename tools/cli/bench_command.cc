@@ -56,6 +56,8 @@ int BenchCommand(const std::string& model, const std::vector<std::string>& input
   const std::string name = model.empty() ? EmbeddedModelName() : model;
   std::vector<double> ms;
   double cpu_total = 0;
+  std::vector<OpProfile> warm_profile;
+  int64_t warm_runs = 0;
   auto progress_time = std::chrono::steady_clock::now();
   for (int i = 0; i < warmup + runs; ++i) {
     double cpu0 = CpuSeconds();
@@ -65,6 +67,11 @@ int BenchCommand(const std::string& model, const std::vector<std::string>& input
     if (!outs.ok()) {
       std::cerr << "error: " << outs.status().message() << "\n";
       return 1;
+    }
+    if (i + 1 == warmup && o.profile) {
+      // Drop the warmup runs from the profile: rebuild the session's counters by reloading
+      // is costly, so instead remember them and subtract below.
+      warm_profile = (*session)->Profile(&warm_runs);
     }
     if (i >= warmup) {
       ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
@@ -96,6 +103,24 @@ int BenchCommand(const std::string& model, const std::vector<std::string>& input
     std::printf("constants      %.2f MiB\n", stats->constant_bytes / 1048576.0);
     std::printf("peak RSS       %.2f MiB\n", rss / 1048576.0);
     std::printf("nodes          %zu run, %zu folded at plan time\n", stats->nodes_executed, stats->nodes_folded);
+  }
+  if (o.profile && !json) {
+    int64_t total_runs = 0;
+    auto prof = (*session)->Profile(&total_runs);
+    const double n = static_cast<double>(std::max<int64_t>(1, total_runs - warm_runs));
+    double sum = 0;
+    for (auto& p : prof) {
+      for (const auto& w : warm_profile) {
+        if (w.op_type == p.op_type) p.total_ms -= w.total_ms;
+      }
+      sum += p.total_ms;
+    }
+    std::sort(prof.begin(), prof.end(), [](const OpProfile& a, const OpProfile& b) { return a.total_ms > b.total_ms; });
+    std::printf("\n%-28s %6s %12s %7s\n", "op", "nodes", "ms/run", "share");
+    for (const auto& p : prof) {
+      std::printf("%-28s %6lld %12.3f %6.1f%%\n", p.op_type.c_str(), static_cast<long long>(p.nodes),
+                  p.total_ms / n, sum > 0 ? 100.0 * p.total_ms / sum : 0.0);
+    }
   }
   return 0;
 }

@@ -13,7 +13,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> inputs, dims;
   int threads = 0, runs = 20, warmup = 3;
   uint32_t seed = 0;
-  bool json = false;
+  bool json = false, profile = false;
 
   auto add_common = [&](CLI::App* cmd) {
     cmd->add_option("--input", inputs, "NAME=FILE.npy (repeatable)");
@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   bench->add_option("--runs", runs, "timed runs")->check(CLI::PositiveNumber);
   bench->add_option("--warmup", warmup, "untimed runs first")->check(CLI::NonNegativeNumber);
   bench->add_flag("--json", json, "print one JSON object");
+  bench->add_flag("--profile", profile, "also print time per op type (timed runs only)");
   add_common(bench);
 
   CLI::App* info = app.add_subcommand("info", "describe a model: inputs, outputs, ops");
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
 
   SessionOptions opts;
   opts.threads = threads;
+  opts.profile = profile;
   for (const std::string& d : dims) {
     auto kv = cli::SplitAssignment(d);
     if (!kv.ok()) {
