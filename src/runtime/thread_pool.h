@@ -45,4 +45,14 @@ class ThreadPool {
   std::atomic<bool> lent_{false};  // handle() was called since the last Settle()
 };
 
+// ThreadPool::ParallelFor that also accepts no pool (plan-time folding, tests): runs inline.
+inline void ParallelFor(ThreadPool* pool, int64_t n, int64_t grain,
+                        const std::function<void(int64_t, int64_t)>& fn) {
+  if (pool == nullptr) {
+    if (n > 0) fn(0, n);
+    return;
+  }
+  pool->ParallelFor(n, grain, fn);
+}
+
 }  // namespace parallax

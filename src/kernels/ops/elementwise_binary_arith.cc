@@ -228,7 +228,7 @@ bool PowScalarFastPath(KernelContext& ctx, const Tensor& x, double e) {
   T* o = ctx.out(0).data<T>();
   const T* xp = x.data<T>();
   if (e != 2.0 && e != 3.0 && e != 0.5 && e != 1.0) return false;
-  ParFor(ctx.pool, x.numel(), kCheapGrain, [&](int64_t b, int64_t end) {
+  ParallelFor(ctx.pool, x.numel(), kCheapGrain, [&](int64_t b, int64_t end) {
     if (e == 2.0) {
       for (int64_t i = b; i < end; ++i) o[i] = xp[i] * xp[i];
     } else if (e == 3.0) {

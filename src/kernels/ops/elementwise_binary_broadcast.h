@@ -69,7 +69,7 @@ void ForEachRun(ThreadPool* pool, const BroadcastLayout<K>& L, int64_t grain, co
   const int64_t n_in = L.dims.back();
   std::array<bool, K> vec;
   for (int k = 0; k < K; ++k) vec[k] = L.strides[k].back() != 0;
-  ParFor(pool, L.numel, grain, [&](int64_t begin, int64_t end) {
+  ParallelFor(pool, L.numel, grain, [&](int64_t begin, int64_t end) {
     int64_t row = begin / n_in, col = begin % n_in;
     std::vector<int64_t> idx(rank > 1 ? rank - 1 : 1, 0);
     std::array<int64_t, K> off{};
@@ -104,7 +104,7 @@ void BroadcastBinary(ThreadPool* pool, const Tensor& ta, const Tensor& tb, Tenso
   const TB* b = tb.data<TB>();
   TO* o = to.data<TO>();
   if (ta.shape() == to.shape() && tb.shape() == to.shape()) {  // the hottest path
-    ParFor(pool, to.numel(), grain, [&](int64_t s, int64_t e) {
+    ParallelFor(pool, to.numel(), grain, [&](int64_t s, int64_t e) {
 #pragma GCC ivdep
       for (int64_t i = s; i < e; ++i) o[i] = f(a[i], b[i]);
     });

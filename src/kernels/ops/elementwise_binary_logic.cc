@@ -168,7 +168,7 @@ Status BitwiseNotCompute(KernelContext& ctx) {
     if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
       const T* x = ctx.in(0).data<T>();
       T* y = ctx.out(0).data<T>();
-      ParFor(ctx.pool, ctx.in(0).numel(), kCheapGrain, [&](int64_t b, int64_t e) {
+      ParallelFor(ctx.pool, ctx.in(0).numel(), kCheapGrain, [&](int64_t b, int64_t e) {
 #pragma GCC ivdep
         for (int64_t i = b; i < e; ++i) y[i] = static_cast<T>(~x[i]);
       });

@@ -98,7 +98,7 @@ inline D ConvertOne(S v) {
 
 template <typename S, typename D>
 void ConvertLoop(ThreadPool* pool, const S* src, D* dst, int64_t n) {
-  ParFor(pool, n, kCheapGrain, [&](int64_t b, int64_t e) {
+  ParallelFor(pool, n, kCheapGrain, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) dst[i] = ConvertOne<D>(src[i]);
   });
 }
@@ -131,7 +131,7 @@ Status CastCompute(KernelContext& ctx) {
     const uint16_t* h = x.data<uint16_t>();
     if (y.dtype() == DataType::kFloat32) {
       float* f = y.data<float>();
-      ParFor(ctx.pool, n, kCheapGrain, [&](int64_t b, int64_t e) {
+      ParallelFor(ctx.pool, n, kCheapGrain, [&](int64_t b, int64_t e) {
         for (int64_t i = b; i < e; ++i) f[i] = HalfToFloat(h[i]);
       });
       return Status::Ok();
@@ -144,7 +144,7 @@ Status CastCompute(KernelContext& ctx) {
     uint16_t* h = y.data<uint16_t>();
     if (x.dtype() == DataType::kFloat32) {
       const float* f = x.data<float>();
-      ParFor(ctx.pool, n, kCheapGrain, [&](int64_t b, int64_t e) {
+      ParallelFor(ctx.pool, n, kCheapGrain, [&](int64_t b, int64_t e) {
         for (int64_t i = b; i < e; ++i) h[i] = FloatToHalf(f[i]);
       });
       return Status::Ok();

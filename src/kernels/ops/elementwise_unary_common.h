@@ -18,17 +18,6 @@ namespace parallax::ops::elementwise {
 inline constexpr int64_t kCheapGrain = 32768;
 inline constexpr int64_t kCostlyGrain = 4096;
 
-inline void ParFor(ThreadPool* pool, int64_t n, int64_t grain,
-                   const std::function<void(int64_t, int64_t)>& fn) {
-  if (n <= 0) return;
-  grain = std::max<int64_t>(grain, 1);
-  if (pool == nullptr || n <= grain || pool->threads() <= 1) {
-    fn(0, n);
-    return;
-  }
-  pool->ParallelFor(n, grain, fn);
-}
-
 inline bool IsSignedInt(DataType t) {
   return t == DataType::kInt8 || t == DataType::kInt16 || t == DataType::kInt32 ||
          t == DataType::kInt64;

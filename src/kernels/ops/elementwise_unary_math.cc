@@ -199,7 +199,7 @@ template <typename T, class Op>
 void UnaryLoop(KernelContext& ctx, const Op& op) {
   const T* x = ctx.in(0).data<T>();
   T* y = ctx.out(0).data<T>();
-  ParFor(ctx.pool, ctx.in(0).numel(), Op::kGrain, [&](int64_t b, int64_t e) {
+  ParallelFor(ctx.pool, ctx.in(0).numel(), Op::kGrain, [&](int64_t b, int64_t e) {
 #pragma GCC ivdep
     for (int64_t i = b; i < e; ++i) y[i] = op(x[i]);
   });

@@ -42,7 +42,7 @@ Status NotInfer(InferContext& ctx) {
 Status NotCompute(KernelContext& ctx) {
   const bool* x = ctx.in(0).data<bool>();
   bool* y = ctx.out(0).data<bool>();
-  ParFor(ctx.pool, ctx.in(0).numel(), kCheapGrain, [&](int64_t b, int64_t e) {
+  ParallelFor(ctx.pool, ctx.in(0).numel(), kCheapGrain, [&](int64_t b, int64_t e) {
 #pragma GCC ivdep
     for (int64_t i = b; i < e; ++i) y[i] = !x[i];
   });
@@ -62,7 +62,7 @@ template <typename T>
 void IsNaNLoop(KernelContext& ctx) {
   const T* x = ctx.in(0).data<T>();
   bool* y = ctx.out(0).data<bool>();
-  ParFor(ctx.pool, ctx.in(0).numel(), kCheapGrain, [&](int64_t b, int64_t e) {
+  ParallelFor(ctx.pool, ctx.in(0).numel(), kCheapGrain, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) y[i] = x[i] != x[i];
   });
 }
@@ -82,7 +82,7 @@ void IsInfLoop(KernelContext& ctx, bool neg, bool pos) {
   const T* x = ctx.in(0).data<T>();
   bool* y = ctx.out(0).data<bool>();
   const T inf = std::numeric_limits<T>::infinity();
-  ParFor(ctx.pool, ctx.in(0).numel(), kCheapGrain, [&](int64_t b, int64_t e) {
+  ParallelFor(ctx.pool, ctx.in(0).numel(), kCheapGrain, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) y[i] = (pos && x[i] == inf) || (neg && x[i] == -inf);
   });
 }
@@ -130,7 +130,7 @@ template <typename T>
 void ClipLoop(KernelContext& ctx, T lo, T hi) {
   const T* x = ctx.in(0).data<T>();
   T* y = ctx.out(0).data<T>();
-  ParFor(ctx.pool, ctx.in(0).numel(), kCheapGrain, [&](int64_t b, int64_t e) {
+  ParallelFor(ctx.pool, ctx.in(0).numel(), kCheapGrain, [&](int64_t b, int64_t e) {
 #pragma GCC ivdep
     for (int64_t i = b; i < e; ++i) {
       T v = x[i] < lo ? lo : x[i];
@@ -243,7 +243,7 @@ Status ShrinkComputeF(KernelContext& ctx) {
     const T* x = ctx.in(0).data<T>();
     T* y = ctx.out(0).data<T>();
     const C l = lambd, bs = bias;
-    ParFor(ctx.pool, ctx.in(0).numel(), kCheapGrain, [&](int64_t b, int64_t e) {
+    ParallelFor(ctx.pool, ctx.in(0).numel(), kCheapGrain, [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i) {
         const C v = static_cast<C>(x[i]);
         y[i] = static_cast<T>(v < -l ? v + bs : (v > l ? v - bs : C(0)));

@@ -19,17 +19,6 @@ namespace parallax::ops::tensor_detail {
 // Work per parallel chunk, in elements.
 inline constexpr int64_t kGrainElems = 16384;
 
-inline void ParFor(ThreadPool* pool, int64_t n, int64_t grain,
-                   const std::function<void(int64_t, int64_t)>& fn) {
-  if (n <= 0) return;
-  grain = std::max<int64_t>(grain, 1);
-  if (pool == nullptr || n <= grain || pool->threads() <= 1) {
-    fn(0, n);
-    return;
-  }
-  pool->ParallelFor(n, grain, fn);
-}
-
 // Rows of work so that each chunk holds about kGrainElems elements.
 inline int64_t RowGrain(int64_t row_len) {
   return std::max<int64_t>(1, kGrainElems / std::max<int64_t>(row_len, 1));
@@ -80,7 +69,7 @@ void StridedCopyT(const U* in, int64_t offset, U* out, const Shape& shape,
     for (int64_t d : odims) outer *= sz[d];
     const int64_t nj = sz[j], jt = (nj + T - 1) / T;
     const int64_t osj = ostr[j];
-    ParFor(pool, outer * jt, RowGrain(T * L), [&](int64_t b, int64_t e) {
+    ParallelFor(pool, outer * jt, RowGrain(T * L), [&](int64_t b, int64_t e) {
       for (int64_t w = b; w < e; ++w) {
         int64_t o = w / jt, tj = w % jt;
         int64_t ioff = offset, ooff = 0;
@@ -107,7 +96,7 @@ void StridedCopyT(const U* in, int64_t offset, U* out, const Shape& shape,
 
   int64_t rows = 1;
   for (int64_t d = 0; d + 1 < n; ++d) rows *= sz[d];
-  ParFor(pool, rows, RowGrain(L), [&](int64_t b, int64_t e) {
+  ParallelFor(pool, rows, RowGrain(L), [&](int64_t b, int64_t e) {
     std::vector<int64_t> idx(n, 0);
     int64_t r = b, ioff = offset;
     for (int64_t d = n - 2; d >= 0; --d) {

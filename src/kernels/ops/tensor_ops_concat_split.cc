@@ -59,7 +59,7 @@ Status ConcatCompute(KernelContext& ctx) {
   }
   char* dst = static_cast<char*>(out.raw());
   const int64_t row_elems = out.shape()[axis] * inner;
-  tensor_detail::ParFor(ctx.pool, outer, tensor_detail::RowGrain(row_elems), [&](int64_t b, int64_t e) {
+  parallax::ParallelFor(ctx.pool, outer, tensor_detail::RowGrain(row_elems), [&](int64_t b, int64_t e) {
     for (int64_t o = b; o < e; ++o) {
       for (const Part& p : parts) std::memcpy(dst + o * out_row + p.dst_off, p.src + o * p.bytes, p.bytes);
     }
@@ -151,7 +151,7 @@ Status SplitCompute(KernelContext& ctx) {
     const size_t bytes = static_cast<size_t>(o.shape()[axis] * inner) * es;
     char* dst = static_cast<char*>(o.raw());
     if (bytes > 0) {
-      tensor_detail::ParFor(ctx.pool, outer, tensor_detail::RowGrain(o.shape()[axis] * inner),
+      parallax::ParallelFor(ctx.pool, outer, tensor_detail::RowGrain(o.shape()[axis] * inner),
                             [&](int64_t b, int64_t e) {
                               for (int64_t k = b; k < e; ++k) std::memcpy(dst + k * bytes, src + k * in_row + off, bytes);
                             });

@@ -66,7 +66,7 @@ Status GatherCompute(KernelContext& ctx) {
     using U = decltype(tag);
     const U* src = data.data<U>();
     U* dst = out.data<U>();
-    tensor_detail::ParFor(ctx.pool, outer * m, tensor_detail::RowGrain(inner), [&](int64_t b, int64_t e) {
+    parallax::ParallelFor(ctx.pool, outer * m, tensor_detail::RowGrain(inner), [&](int64_t b, int64_t e) {
       for (int64_t w = b; w < e; ++w) {
         const int64_t o = w / m, k = w % m;
         const U* s = src + (o * n + idx[k]) * inner;
@@ -116,7 +116,7 @@ Status GatherElementsCompute(KernelContext& ctx) {
     using U = decltype(tag);
     const U* src = data.data<U>();
     U* dst = out.data<U>();
-    tensor_detail::ParFor(ctx.pool, rows, tensor_detail::RowGrain(L), [&](int64_t b, int64_t e) {
+    parallax::ParallelFor(ctx.pool, rows, tensor_detail::RowGrain(L), [&](int64_t b, int64_t e) {
       for (int64_t row = b; row < e; ++row) {
         int64_t rem = row, base = 0;
         for (int64_t d = r - 2; d >= 0; --d) {
@@ -194,7 +194,7 @@ Status GatherNDCompute(KernelContext& ctx) {
     using U = decltype(tag);
     const U* src = data.data<U>();
     U* dst = out.data<U>();
-    tensor_detail::ParFor(ctx.pool, tuples, tensor_detail::RowGrain(slice), [&](int64_t s, int64_t e) {
+    parallax::ParallelFor(ctx.pool, tuples, tensor_detail::RowGrain(slice), [&](int64_t s, int64_t e) {
       for (int64_t t = s; t < e; ++t)
         std::memcpy(dst + t * slice, src + offs[t], static_cast<size_t>(slice) * sizeof(U));
     });

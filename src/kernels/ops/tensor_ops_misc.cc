@@ -41,7 +41,7 @@ Status TriluCompute(KernelContext& ctx) {
   char* p = static_cast<char*>(out.raw());
   // Clamp k so that i + k cannot overflow.
   k = std::clamp<int64_t>(k, -(N + 1), M + 1);
-  tensor_detail::ParFor(ctx.pool, rows, tensor_detail::RowGrain(M), [&](int64_t b, int64_t e) {
+  parallax::ParallelFor(ctx.pool, rows, tensor_detail::RowGrain(M), [&](int64_t b, int64_t e) {
     for (int64_t row = b; row < e; ++row) {
       const int64_t i = row % N;
       int64_t z0, z1;  // zeroed columns [z0, z1)

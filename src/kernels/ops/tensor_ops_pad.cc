@@ -163,7 +163,7 @@ Status PadCompute(KernelContext& ctx) {
     std::memcpy(&cv, value, sizeof(U));
     const U* src = in.data<U>();
     U* dst = out.data<U>();
-    tensor_detail::ParFor(ctx.pool, rows, tensor_detail::RowGrain(L), [&](int64_t b, int64_t e) {
+    parallax::ParallelFor(ctx.pool, rows, tensor_detail::RowGrain(L), [&](int64_t b, int64_t e) {
       for (int64_t row = b; row < e; ++row) {
         U* o = dst + row * L;
         int64_t rem = row, base = 0;
