@@ -92,6 +92,27 @@ Status Graph::Link() {
   return Status::Ok();
 }
 
+std::vector<bool> Graph::LiveNodes() const {
+  std::vector<bool> live(nodes.size(), false), seen(values.size(), false);
+  std::vector<ValueId> stack(outputs.begin(), outputs.end());
+  while (!stack.empty()) {
+    ValueId v = stack.back();
+    stack.pop_back();
+    if (v == kNoValue || seen[v]) continue;
+    seen[v] = true;
+    NodeId p = values[v].producer;
+    if (p < 0 || live[p]) continue;
+    live[p] = true;
+    for (ValueId in : nodes[p].inputs) stack.push_back(in);
+    // Subgraph bodies read outer values by name; keep those alive too.
+    for (const auto& [key, attr] : nodes[p].attrs) {
+      if (!attr.g) continue;
+      for (const auto& [name, inner] : attr.g->outer_refs) stack.push_back(Find(name));
+    }
+  }
+  return live;
+}
+
 StatusOr<std::vector<NodeId>> Graph::TopologicalOrder() const {
   const size_t n = nodes.size();
   std::vector<int> pending(n, 0);

@@ -88,6 +88,9 @@ struct Graph {
   ValueId Find(const std::string& name) const;  // kNoValue if absent
   // Recomputes producer/consumer links; fails on a value with two producers.
   Status Link();
+  // live[n]: node n's outputs reach a graph output (directly, or through the outer values a
+  // subgraph of a live node reads). Needs current links (Link()).
+  std::vector<bool> LiveNodes() const;
   // Kahn order over nodes; fails with the names of nodes on a cycle.
   StatusOr<std::vector<NodeId>> TopologicalOrder() const;
 

@@ -13,24 +13,6 @@ bool IsNondeterministic(const std::string& op) {
          op == "RandomUniformLike" || op == "Multinomial" || op == "Bernoulli";
 }
 
-// Nodes whose outputs reach a graph output (the rest are dead and never run).
-std::vector<bool> LiveNodes(const Graph& g) {
-  std::vector<bool> live(g.nodes.size(), false);
-  std::vector<ValueId> stack(g.outputs.begin(), g.outputs.end());
-  std::vector<bool> seen(g.values.size(), false);
-  while (!stack.empty()) {
-    ValueId v = stack.back();
-    stack.pop_back();
-    if (v == kNoValue || seen[v]) continue;
-    seen[v] = true;
-    NodeId p = g.values[v].producer;
-    if (p < 0 || live[p]) continue;
-    live[p] = true;
-    for (ValueId in : g.nodes[p].inputs) stack.push_back(in);
-  }
-  return live;
-}
-
 class PlanBuilder {
  public:
   PlanBuilder(const Graph& g, ThreadPool* pool) : g_(g), pool_(pool), plan_(new ExecutionPlan) {}
@@ -73,7 +55,7 @@ StatusOr<std::unique_ptr<ExecutionPlan>> PlanBuilder::Build(const std::vector<Va
     info_[v].value = nullptr;
   }
   PX_ASSIGN_OR_RETURN(std::vector<NodeId> order, g_.TopologicalOrder());
-  std::vector<bool> live = LiveNodes(g_);
+  std::vector<bool> live = g_.LiveNodes();  // dead nodes never run
   for (NodeId id : order) {
     if (live[id]) PX_RETURN_IF_ERROR(PlanNode(id));
   }
