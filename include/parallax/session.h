@@ -21,11 +21,35 @@
 
 namespace parallax {
 
+enum class ExecutionMode {
+  kSequential,  // every step in topological order over one arena (the ablation baseline)
+  kParallel,    // branches of a layer run concurrently where the cost model predicts a gain
+};
+
 struct SessionOptions {
   int threads = 0;             // total worker threads; 0 = number of online cores
   bool optimize = true;        // graph passes (dead-node removal, fusions)
   std::map<std::string, int64_t> dims;  // values for symbolic input dims, used by defaults
   bool profile = false;        // time every step; read with Session::Profile()
+  ExecutionMode mode = ExecutionMode::kParallel;
+  // Run every layer with several branches concurrently, even where the cost model predicts a
+  // loss (tests and ablations).
+  bool all_branches_concurrent = false;
+  // Activation bytes a run may use (0 = no limit of our own). The effective budget is the
+  // smallest of this and what the system reports available (MemAvailable, the cgroup limit,
+  // RLIMIT_AS) less `memory_margin` of it.
+  size_t memory_budget = 0;
+  double memory_margin = 0.10;
+};
+
+// What one Run did (Session::Run's optional out-parameter).
+struct RunStats {
+  ExecutionMode mode = ExecutionMode::kSequential;  // the executor actually used
+  size_t arena_bytes = 0;          // activation arena of this run
+  size_t budget_bytes = 0;         // effective budget (SIZE_MAX = unlimited)
+  int concurrent_waves = 0;        // waves that ran several branches at once
+  int branches_held_back = 0;      // branches that waited for memory instead of running at once
+  bool parallel_fell_back = false; // parallel plan did not fit the budget: ran sequentially
 };
 
 // Time spent in one op type, summed over the profiled runs (SessionOptions::profile).
@@ -51,6 +75,11 @@ struct PlanStats {
   size_t nodes_executed = 0;   // nodes left after folding
   size_t nodes_folded = 0;     // nodes evaluated at plan time
   size_t dynamic_values = 0;   // values whose size is only known at run time
+  // The parallel schedule (zero in sequential mode).
+  size_t sequential_arena_bytes = 0;  // one arena, topological order
+  size_t parallel_arena_bytes = 0;    // shared region + the largest layer's branch arenas
+  size_t branches = 0, layers = 0, concurrent_layers = 0;
+  double work_ms = 0, critical_path_ms = 0;  // cost-model estimates (W and C)
 };
 
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
@@ -76,7 +105,7 @@ class Session {
 
   // Runs the model. Every graph input must be given once, with the declared dtype and a shape
   // compatible with the declared one. Returns all graph outputs in declaration order.
-  StatusOr<NamedTensors> Run(const NamedTensors& inputs);
+  StatusOr<NamedTensors> Run(const NamedTensors& inputs, RunStats* stats = nullptr);
 
   // Builds (or fetches the cached) plan for these input shapes and reports its statistics.
   StatusOr<PlanStats> Plan(const NamedTensors& inputs);

@@ -8,6 +8,8 @@
 #include "kernels/gemm.h"
 #include "kernels/registry.h"
 #include "onnx/loader.h"
+#include "runtime/lanes.h"
+#include "runtime/memory_budget.h"
 #include "runtime/plan.h"
 #include "runtime/thread_pool.h"
 
@@ -17,12 +19,14 @@ struct Session::Impl {
   std::shared_ptr<Graph> graph;
   std::vector<IoInfo> inputs, outputs;
   std::unique_ptr<ThreadPool> pool;
+  std::unique_ptr<LanePool> lanes;
   SessionOptions options;
 
   struct CachedPlan {
     std::unique_ptr<ExecutionPlan> plan;
     std::mutex arenas_mu;
-    std::vector<std::shared_ptr<void>> free_arenas;  // reused across runs, one per concurrent Run
+    // Reused across runs, one per concurrent Run: {bytes, memory}.
+    std::vector<std::pair<size_t, std::shared_ptr<void>>> free_arenas;
     std::mutex profile_mu;
     std::vector<double> step_ms;  // summed over profiled runs
     int64_t profiled_runs = 0;
@@ -69,6 +73,7 @@ StatusOr<std::unique_ptr<Session>> Finish(Model model, const SessionOptions& opt
   impl->graph = model.graph;
   impl->options = options;
   impl->pool = std::make_unique<ThreadPool>(options.threads);
+  impl->lanes = std::make_unique<LanePool>(impl->pool->threads());
   for (ValueId v : model.graph->inputs) impl->inputs.push_back(MakeIo(*model.graph, v));
   for (ValueId v : model.graph->outputs) impl->outputs.push_back(MakeIo(*model.graph, v));
   return std::unique_ptr<Session>(new Session(std::move(impl)));
@@ -143,7 +148,11 @@ StatusOr<std::shared_ptr<Session::Impl::CachedPlan>> Session::Impl::GetPlan(
   if (it != plans.end()) return it->second;
   std::vector<ValueInfo> infos;
   for (const Tensor& t : ordered) infos.push_back(ValueInfo{t.dtype(), t.shape(), nullptr});
-  PX_ASSIGN_OR_RETURN(auto plan, BuildPlan(*graph, infos, pool.get()));
+  PlanOptions po;
+  po.parallel = options.mode == ExecutionMode::kParallel;
+  po.threads = pool->threads();
+  po.policy = options.all_branches_concurrent ? BranchPolicy::kAll : BranchPolicy::kAuto;
+  PX_ASSIGN_OR_RETURN(auto plan, BuildPlan(*graph, infos, pool.get(), po));
   auto cached = std::make_shared<CachedPlan>();
   cached->plan = std::move(plan);
   plans[key] = cached;
@@ -157,11 +166,71 @@ StatusOr<PlanStats> Session::Plan(const NamedTensors& inputs) {
   return cached->plan->stats;
 }
 
-StatusOr<NamedTensors> Session::Run(const NamedTensors& inputs) {
+namespace {
+
+// Names the branch (and its first and last node) that needs the most memory, for budget errors.
+std::string DescribeBranch(const Graph& g, const ExecutionPlan& plan, int32_t b) {
+  const auto& steps = plan.parallel->partition.branches[b].steps;
+  std::string s = "branch " + std::to_string(b) + " (nodes '" + g.nodes[plan.steps[steps.front()].node].name + "'";
+  if (steps.size() > 1) s += " .. '" + g.nodes[plan.steps[steps.back()].node].name + "'";
+  return s + ")";
+}
+
+}  // namespace
+
+// How a run will execute under the budget: the parallel plan with as much of the branch slab as
+// fits, else the sequential plan, else an error naming what does not fit.
+struct RunChoice {
+  bool parallel = false;
+  size_t arena_bytes = 0;
+  size_t slab_capacity = 0;
+};
+
+static StatusOr<RunChoice> ChooseRun(const Graph& g, const ExecutionPlan& plan,
+                                     const SessionOptions& o, size_t budget, RunStats* stats) {
+  RunChoice c;
+  const size_t seq = plan.arena_bytes;
+  if (o.mode == ExecutionMode::kParallel && plan.parallel && plan.parallel->concurrent_layers > 0) {
+    const ParallelPlan& pp = *plan.parallel;
+    size_t largest = 0;
+    for (const auto& layer : pp.partition.layers) {
+      for (int32_t b : layer) largest = std::max(largest, pp.memory.branch_bytes[b]);
+    }
+    const size_t shared = ParallelArenaBytes(pp, 0);
+    if (shared + largest <= budget) {
+      c.parallel = true;
+      c.slab_capacity = std::min(pp.memory.slab_bytes, budget - shared);
+      c.arena_bytes = shared + c.slab_capacity;
+      return c;
+    }
+    if (stats) stats->parallel_fell_back = true;
+  }
+  if (seq <= budget) {
+    c.arena_bytes = seq;
+    return c;
+  }
+  std::string who = "the plan";
+  if (plan.parallel) {  // the branch live at the sequential plan's peak
+    int32_t best = 0;
+    for (size_t b = 0; b < plan.parallel->memory.branch_peak.size(); ++b) {
+      if (plan.parallel->memory.branch_peak[b] > plan.parallel->memory.branch_peak[best]) best = b;
+    }
+    if (!plan.parallel->memory.branch_peak.empty()) who = DescribeBranch(g, plan, best);
+  }
+  return OutOfMemory("memory budget of " + std::to_string(budget) + " bytes is too small: " + who +
+                     " needs " + std::to_string(seq) + " bytes of activations (the sequential plan's peak)");
+}
+
+StatusOr<NamedTensors> Session::Run(const NamedTensors& inputs, RunStats* stats) {
   std::vector<Tensor> ordered;
   PX_RETURN_IF_ERROR(impl_->Validate(inputs, &ordered));
   PX_ASSIGN_OR_RETURN(auto cached, impl_->GetPlan(ordered));
-  std::shared_ptr<void> arena;
+  const ExecutionPlan& plan = *cached->plan;
+  RunStats local_stats;
+  RunStats* rstats = stats ? stats : &local_stats;
+  *rstats = RunStats();
+  // The budget: ours, and what the system has left (plus the arena we are about to reuse).
+  std::pair<size_t, std::shared_ptr<void>> arena;
   {
     std::lock_guard<std::mutex> lock(cached->arenas_mu);
     if (!cached->free_arenas.empty()) {
@@ -169,20 +238,36 @@ StatusOr<NamedTensors> Session::Run(const NamedTensors& inputs) {
       cached->free_arenas.pop_back();
     }
   }
-  if (!arena) {
-    size_t bytes = ((cached->plan->arena_bytes + 63) / 64) * 64 + 64;
+  SystemMemory sys = ReadSystemMemory();
+  if (sys.available != SIZE_MAX) sys.available += arena.first;
+  const size_t budget = EffectiveBudget(impl_->options.memory_budget, sys, impl_->options.memory_margin);
+  rstats->budget_bytes = budget;
+  auto choice = ChooseRun(*impl_->graph, plan, impl_->options, budget, rstats);
+  if (!choice.ok()) return choice.status();
+  if (arena.second && arena.first != choice->arena_bytes) arena = {};
+  if (!arena.second) {
+    size_t bytes = ((choice->arena_bytes + 63) / 64) * 64 + 64;
     void* p = std::aligned_alloc(64, bytes);
     if (p == nullptr) return OutOfMemory("cannot allocate the " + std::to_string(bytes) + "-byte arena");
-    arena = std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+    arena = {choice->arena_bytes, std::shared_ptr<void>(p, [](void* q) { std::free(q); })};
   }
+  rstats->arena_bytes = choice->arena_bytes;
+  rstats->mode = choice->parallel ? ExecutionMode::kParallel : ExecutionMode::kSequential;
   std::vector<Tensor> outs;
-  std::vector<double> step_ms;
-  Status st = Execute(*impl_->graph, *cached->plan, ordered, impl_->pool.get(), arena.get(), &outs,
-                      impl_->options.profile ? &step_ms : nullptr);
+  std::vector<StepTiming> timings;
+  ExecContext ctx;
+  ctx.pool = impl_->pool.get();
+  ctx.arena = arena.second.get();
+  ctx.lanes = impl_->lanes.get();
+  ctx.slab_capacity = choice->slab_capacity;
+  ctx.timings = impl_->options.profile ? &timings : nullptr;
+  ctx.stats = rstats;
+  Status st = choice->parallel ? ExecuteParallel(*impl_->graph, plan, ordered, ctx, &outs)
+                               : Execute(*impl_->graph, plan, ordered, ctx, &outs);
   if (st.ok() && impl_->options.profile) {
     std::lock_guard<std::mutex> lock(cached->profile_mu);
-    cached->step_ms.resize(step_ms.size(), 0.0);
-    for (size_t i = 0; i < step_ms.size(); ++i) cached->step_ms[i] += step_ms[i];
+    cached->step_ms.resize(timings.size(), 0.0);
+    for (size_t i = 0; i < timings.size(); ++i) cached->step_ms[i] += timings[i].end_ms - timings[i].start_ms;
     ++cached->profiled_runs;
   }
   {

@@ -11,14 +11,18 @@
 #include <unordered_map>
 #include <vector>
 
+#include "analysis/partition.h"
 #include "ir/graph.h"
 #include "kernels/kernel.h"
+#include "memory/branch_planner.h"
 #include "memory/planner.h"
 #include "parallax/session.h"
+#include "runtime/scheduler.h"
 
 namespace parallax {
 
 class ThreadPool;
+class LanePool;
 
 struct ValueSlot {
   enum class Kind {
@@ -47,14 +51,53 @@ struct PlanStep {
   std::shared_ptr<KernelState> state = std::make_shared<KernelState>();
 };
 
+// The parallel schedule of a plan: branches, layers, per-layer concurrency, and the
+// branch-aware memory plan (runtime/parallel_plan.cc builds it).
+struct ParallelPlan {
+  int threads = 1;
+  PartitionResult partition;                     // over plan steps
+  StepCosts costs;                               // per step (cost model estimates)
+  std::vector<LayerDecision> layers;             // per layer: lanes > 1 = concurrent
+  std::vector<BranchBuffer> buffers;             // parallel to ExecutionPlan::buffers
+  BranchMemoryPlan memory;
+  std::vector<std::vector<ValueId>> release_after;  // per tick: dynamic values now dead
+  int concurrent_layers = 0;
+};
+
 struct ExecutionPlan {
   std::vector<PlanStep> steps;
   std::vector<ValueSlot> slots;                    // indexed by ValueId
   std::unordered_map<ValueId, Tensor> folded;      // plan-time constants
   std::vector<BufferUsage> buffers;                // for CheckMemoryPlan in tests
+  std::vector<std::vector<ValueId>> buffer_values; // per buffer: the values that live in it
   MemoryPlan memory;
-  size_t arena_bytes = 0;
+  size_t arena_bytes = 0;                          // the sequential arena
+  std::unique_ptr<ParallelPlan> parallel;          // null unless PlanOptions::parallel
   PlanStats stats;
+};
+
+struct PlanOptions {
+  bool parallel = false;  // also build the ParallelPlan
+  int threads = 1;        // the thread budget the parallel plan divides
+  BranchPolicy policy = BranchPolicy::kAuto;
+  CostParams cost;
+};
+
+// One step's wall-clock interval in a run (ms since the run started) and the lane that ran it
+// (0 = the calling thread).
+struct StepTiming {
+  double start_ms = 0, end_ms = 0;
+  int32_t lane = 0;
+};
+
+// What Execute needs besides the plan and the inputs.
+struct ExecContext {
+  ThreadPool* pool = nullptr;       // all threads, for one branch at a time
+  void* arena = nullptr;            // sequential: arena_bytes; parallel: ParallelArenaBytes()
+  LanePool* lanes = nullptr;        // parallel runs: lane sets for concurrent waves
+  size_t slab_capacity = 0;         // parallel runs: bytes of branch arenas that may be live
+  std::vector<StepTiming>* timings = nullptr;  // resized to the steps when given
+  RunStats* stats = nullptr;        // parallel runs: waves and held-back branches
 };
 
 // Builds the plan for `graph` with the given graph-input infos (parallel to graph.inputs).
@@ -62,15 +105,26 @@ struct ExecutionPlan {
 // Fails with a node-naming Status on bad shapes or unsupported ops.
 StatusOr<std::unique_ptr<ExecutionPlan>> BuildPlan(const Graph& graph,
                                                    const std::vector<ValueInfo>& inputs,
-                                                   ThreadPool* pool);
+                                                   ThreadPool* pool, const PlanOptions& options = {});
 
-// Runs the plan. `inputs` parallel to graph.inputs; `arena` holds plan.arena_bytes.
-// Outputs (parallel to graph.outputs) are owned copies.
-// When `step_ms` is non-null it receives each step's wall time in milliseconds (resized to
-// plan.steps.size(), values added to what is there).
+// Adds plan->parallel: the step DAG (data and write-after-read edges), its branches and layers,
+// per-layer concurrency decisions and the branch-aware memory plan.
+void BuildParallelPlan(const Graph& graph, ExecutionPlan* plan, const PlanOptions& options);
+
+// Bytes a parallel run's arena needs: the shared region, then `slab_capacity` of branch arenas.
+size_t ParallelArenaBytes(const ParallelPlan& p, size_t slab_capacity);
+
+// Runs the plan in step order over one arena of plan.arena_bytes (the sequential mode).
+// `inputs` parallel to graph.inputs. Outputs (parallel to graph.outputs) are owned copies.
 Status Execute(const Graph& graph, const ExecutionPlan& plan, const std::vector<Tensor>& inputs,
-               ThreadPool* pool, void* arena, std::vector<Tensor>* outputs,
-               std::vector<double>* step_ms = nullptr);
+               const ExecContext& ctx, std::vector<Tensor>* outputs);
+
+// Runs plan.parallel layer by layer: a concurrent layer's branches run in waves that fit
+// ctx.slab_capacity (PickBranches), each wave on lanes; other layers one step at a time with
+// all threads. Outputs are bitwise equal to Execute's.
+Status ExecuteParallel(const Graph& graph, const ExecutionPlan& plan,
+                       const std::vector<Tensor>& inputs, const ExecContext& ctx,
+                       std::vector<Tensor>* outputs);
 
 // Runs one node: infers (if asked) and computes, allocating outputs on the heap. Shared by
 // plan-time folding and dynamic steps.

@@ -247,8 +247,10 @@ void PlanBuilder::PlanMemory() {
       slots[v].offset = plan_->memory.offsets[buffer_of[v]];
     }
   }
+  plan_->buffer_values = std::move(members);
   plan_->arena_bytes = plan_->memory.arena_bytes;
   plan_->stats.arena_bytes = plan_->arena_bytes;
+  plan_->stats.sequential_arena_bytes = plan_->arena_bytes;
   plan_->stats.nodes_executed = steps.size();
 }
 
@@ -256,13 +258,15 @@ void PlanBuilder::PlanMemory() {
 
 StatusOr<std::unique_ptr<ExecutionPlan>> BuildPlan(const Graph& graph,
                                                    const std::vector<ValueInfo>& inputs,
-                                                   ThreadPool* pool) {
+                                                   ThreadPool* pool, const PlanOptions& options) {
   if (inputs.size() != graph.inputs.size()) {
     return InvalidArgument("expected " + std::to_string(graph.inputs.size()) + " inputs, got " +
                            std::to_string(inputs.size()));
   }
   PlanBuilder builder(graph, pool);
-  return builder.Build(inputs);
+  PX_ASSIGN_OR_RETURN(auto plan, builder.Build(inputs));
+  if (options.parallel) BuildParallelPlan(graph, plan.get(), options);
+  return plan;
 }
 
 }  // namespace parallax

@@ -287,7 +287,10 @@ Result PlanAndRun(Graph g, bool optimize, const std::vector<ValueInfo>& infos,
   }
   const size_t bytes = ((*plan)->arena_bytes + 63) / 64 * 64 + 64;
   std::unique_ptr<void, decltype(&std::free)> arena(std::aligned_alloc(64, bytes), &std::free);
-  r.status = Execute(g, **plan, inputs, pool, arena.get(), &r.outputs);
+  ExecContext ctx;
+  ctx.pool = pool;
+  ctx.arena = arena.get();
+  r.status = Execute(g, **plan, inputs, ctx, &r.outputs);
   return r;
 }
 

@@ -48,7 +48,10 @@ std::vector<Tensor> RunGraph(const Graph& g, const std::vector<Tensor>& inputs) 
   EXPECT_EQ(CheckMemoryPlan((*plan)->buffers, (*plan)->memory), "");
   std::vector<uint8_t> arena((*plan)->arena_bytes + 64);
   std::vector<Tensor> outs;
-  Status st = Execute(g, **plan, inputs, &pool, arena.data(), &outs);
+  ExecContext ctx;
+  ctx.pool = &pool;
+  ctx.arena = arena.data();
+  Status st = Execute(g, **plan, inputs, ctx, &outs);
   EXPECT_TRUE(st.ok()) << st.message();
   return outs;
 }

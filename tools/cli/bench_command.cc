@@ -37,7 +37,7 @@ double Percentile(std::vector<double> v, double q) {
 }  // namespace
 
 int BenchCommand(const std::string& model, const std::vector<std::string>& inputs,
-                 const SessionOptions& o, int runs, int warmup, bool json) {
+                 const SessionOptions& o, int runs, int warmup, bool json, bool verbose) {
   auto session = OpenSession(model, o);
   if (!session.ok()) {
     std::cerr << "error: " << session.status().message() << "\n";
@@ -59,10 +59,11 @@ int BenchCommand(const std::string& model, const std::vector<std::string>& input
   std::vector<OpProfile> warm_profile;
   int64_t warm_runs = 0;
   auto progress_time = std::chrono::steady_clock::now();
+  RunStats rs;
   for (int i = 0; i < warmup + runs; ++i) {
     double cpu0 = CpuSeconds();
     auto t0 = std::chrono::steady_clock::now();
-    auto outs = (*session)->Run(*feeds);
+    auto outs = (*session)->Run(*feeds, &rs);
     auto t1 = std::chrono::steady_clock::now();
     if (!outs.ok()) {
       std::cerr << "error: " << outs.status().message() << "\n";
@@ -82,6 +83,7 @@ int BenchCommand(const std::string& model, const std::vector<std::string>& input
       progress_time = t1;
     }
   }
+  if (verbose) PrintPlanAndRun(*stats, rs);
   const double median = Percentile(ms, 0.5), p90 = Percentile(ms, 0.9);
   const double min = *std::min_element(ms.begin(), ms.end());
   const double cpu_ms = 1000.0 * cpu_total / runs;
@@ -90,9 +92,13 @@ int BenchCommand(const std::string& model, const std::vector<std::string>& input
     std::printf(
         "{\"model\": \"%s\", \"threads\": %d, \"runs\": %d, \"min_ms\": %.4f, \"median_ms\": %.4f, "
         "\"p90_ms\": %.4f, \"cpu_ms_per_run\": %.4f, \"planned_arena_bytes\": %zu, "
-        "\"constant_bytes\": %zu, \"peak_rss_bytes\": %zu}\n",
+        "\"constant_bytes\": %zu, \"peak_rss_bytes\": %zu, \"mode\": \"%s\", "
+        "\"run_arena_bytes\": %zu, \"sequential_arena_bytes\": %zu, \"parallel_arena_bytes\": %zu, "
+        "\"concurrent_layers\": %zu, \"concurrent_waves\": %d, \"branches_held_back\": %d}\n",
         name.c_str(), (*session)->threads(), runs, min, median, p90, cpu_ms, stats->arena_bytes,
-        stats->constant_bytes, rss);
+        stats->constant_bytes, rss, rs.mode == ExecutionMode::kParallel ? "parallel" : "sequential",
+        rs.arena_bytes, stats->sequential_arena_bytes, stats->parallel_arena_bytes,
+        stats->concurrent_layers, rs.concurrent_waves, rs.branches_held_back);
   } else {
     std::printf("model          %s\n", name.c_str());
     std::printf("threads        %d\n", (*session)->threads());

@@ -1,5 +1,6 @@
 #include "cli_common.h"
 
+#include <cstdio>
 #include <random>
 
 #include "kernels/kernel_util.h"
@@ -75,6 +76,39 @@ StatusOr<NamedTensors> PrepareInputs(const Session& s, const std::vector<std::st
     out.emplace_back(io.name, std::move(t).value());
   }
   return out;
+}
+
+StatusOr<size_t> ParseBytes(const std::string& s) {
+  size_t pos = 0;
+  unsigned long long n = 0;
+  try {
+    n = std::stoull(s, &pos);
+  } catch (...) {
+    return InvalidArgument("'" + s + "' is not a byte count (e.g. 1048576, 64M, 2G)");
+  }
+  const std::string unit = s.substr(pos);
+  int shift = 0;
+  if (unit == "K" || unit == "KiB" || unit == "k") shift = 10;
+  else if (unit == "M" || unit == "MiB") shift = 20;
+  else if (unit == "G" || unit == "GiB") shift = 30;
+  else if (!unit.empty() && unit != "B") return InvalidArgument("'" + s + "': unknown unit '" + unit + "'");
+  if (n > (SIZE_MAX >> shift)) return InvalidArgument("'" + s + "' is too large");
+  if (n == 0) return InvalidArgument("the budget must be positive");
+  return static_cast<size_t>(n) << shift;
+}
+
+void PrintPlanAndRun(const PlanStats& plan, const RunStats& run) {
+  auto mib = [](size_t b) { return b / 1048576.0; };
+  std::fprintf(stderr, "plan: %zu steps in %zu branches, %zu layers (%zu run branches concurrently)\n",
+               plan.nodes_executed, plan.branches, plan.layers, plan.concurrent_layers);
+  std::fprintf(stderr, "plan: arena %.2f MiB sequential, %.2f MiB parallel\n",
+               mib(plan.sequential_arena_bytes), mib(plan.parallel_arena_bytes));
+  std::fprintf(stderr, "run: %s executor, arena %.2f MiB, budget %s", run.mode == ExecutionMode::kParallel ? "parallel" : "sequential",
+               mib(run.arena_bytes), run.budget_bytes == SIZE_MAX ? "unlimited" : "");
+  if (run.budget_bytes != SIZE_MAX) std::fprintf(stderr, "%.2f MiB", mib(run.budget_bytes));
+  std::fprintf(stderr, "\nrun: %d concurrent waves, %d branches held back for memory%s\n", run.concurrent_waves,
+               run.branches_held_back,
+               run.parallel_fell_back ? "; the parallel plan did not fit the budget: ran sequentially" : "");
 }
 
 }  // namespace parallax::cli

@@ -25,10 +25,16 @@ StatusOr<NamedTensors> PrepareInputs(const Session& s, const std::vector<std::st
 // "NAME=VALUE" → {NAME, VALUE}; fails on a missing '='.
 StatusOr<std::pair<std::string, std::string>> SplitAssignment(const std::string& s);
 
+// "1234", "64K", "64M", "2G" (powers of 1024) → bytes.
+StatusOr<size_t> ParseBytes(const std::string& s);
+
+// --verbose: the plan's shape and what the scheduler did in one run, on stderr.
+void PrintPlanAndRun(const PlanStats& plan, const RunStats& run);
+
 int RunCommand(const std::string& model, const std::vector<std::string>& inputs,
-               const std::string& output_dir, const SessionOptions& o, uint32_t seed);
+               const std::string& output_dir, const SessionOptions& o, uint32_t seed, bool verbose);
 int BenchCommand(const std::string& model, const std::vector<std::string>& inputs,
-                 const SessionOptions& o, int runs, int warmup, bool json);
+                 const SessionOptions& o, int runs, int warmup, bool json, bool verbose);
 int InfoCommand(const std::string& model);
 
 }  // namespace parallax::cli

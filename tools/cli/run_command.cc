@@ -7,7 +7,7 @@
 namespace parallax::cli {
 
 int RunCommand(const std::string& model, const std::vector<std::string>& inputs,
-               const std::string& output_dir, const SessionOptions& o, uint32_t seed) {
+               const std::string& output_dir, const SessionOptions& o, uint32_t seed, bool verbose) {
   auto session = OpenSession(model, o);
   if (!session.ok()) {
     std::cerr << "error: " << session.status().message() << "\n";
@@ -18,11 +18,13 @@ int RunCommand(const std::string& model, const std::vector<std::string>& inputs,
     std::cerr << "error: " << feeds.status().message() << "\n";
     return 1;
   }
-  auto outs = (*session)->Run(*feeds);
+  RunStats rs;
+  auto outs = (*session)->Run(*feeds, &rs);
   if (!outs.ok()) {
     std::cerr << "error: " << outs.status().message() << "\n";
     return 1;
   }
+  if (verbose) PrintPlanAndRun(*(*session)->Plan(*feeds), rs);
   std::error_code ec;
   std::filesystem::create_directories(output_dir, ec);
   for (const auto& [name, t] : *outs) {

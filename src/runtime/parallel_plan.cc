@@ -1,0 +1,120 @@
+// BuildParallelPlan: the analysis and memory stages applied to a built plan.
+//
+//   steps ──(data + write-after-read edges)──> StepGraph ──Partition──> branches, layers
+//   cost model ──PlanLayers──> which layers run concurrently, on how many lanes
+//   buffers ──PlanBranchMemory──> shared region + per-branch arenas
+#include <algorithm>
+
+#include "runtime/plan.h"
+
+namespace parallax {
+namespace {
+
+TensorInfo Describe(const ExecutionPlan& plan, ValueId v) {
+  if (v == kNoValue) return {};
+  const ValueSlot& s = plan.slots[v];
+  if (s.kind == ValueSlot::Kind::kDynamic || s.kind == ValueSlot::Kind::kUnused) return {};
+  return TensorInfo{s.shape, static_cast<size_t>(std::max<int64_t>(NumElements(s.shape), 0)) *
+                                 DataTypeSize(s.dtype)};
+}
+
+}  // namespace
+
+size_t ParallelArenaBytes(const ParallelPlan& p, size_t slab_capacity) {
+  return (p.memory.shared_bytes + 63) / 64 * 64 + slab_capacity;
+}
+
+void BuildParallelPlan(const Graph& graph, ExecutionPlan* plan, const PlanOptions& options) {
+  auto pp = std::make_unique<ParallelPlan>();
+  pp->threads = std::max(1, options.threads);
+  const auto& steps = plan->steps;
+  const int32_t n = static_cast<int32_t>(steps.size());
+  std::vector<int32_t> producer(plan->slots.size(), -1);
+  std::vector<std::vector<int32_t>> readers(plan->slots.size());
+  for (int32_t s = 0; s < n; ++s) {
+    const Node& node = graph.nodes[steps[s].node];
+    for (ValueId v : node.outputs) producer[v] = s;
+    for (ValueId v : node.inputs) {
+      if (v != kNoValue) readers[v].push_back(s);
+    }
+  }
+  std::vector<int32_t> buffer_of(plan->slots.size(), -1);
+  for (size_t b = 0; b < plan->buffer_values.size(); ++b) {
+    for (ValueId v : plan->buffer_values[b]) buffer_of[v] = static_cast<int32_t>(b);
+  }
+
+  // The step DAG. Data edges, plus write-after-read edges: a step that writes its output into
+  // an input's buffer (in place) must follow every other reader of that buffer.
+  StepGraph g;
+  g.preds.resize(n);
+  g.cost_ms.resize(n);
+  pp->costs.cost.resize(n);
+  pp->costs.ms1.resize(n);
+  for (int32_t s = 0; s < n; ++s) {
+    const Node& node = graph.nodes[steps[s].node];
+    for (ValueId v : node.inputs) {
+      if (v != kNoValue && producer[v] >= 0) g.preds[s].push_back(producer[v]);
+    }
+    for (ValueId out : node.outputs) {
+      const int32_t b = buffer_of[out];
+      if (b < 0 || steps[s].aliased) continue;
+      for (ValueId member : plan->buffer_values[b]) {
+        if (member == out) continue;
+        for (int32_t r : readers[member]) {
+          if (r < s) g.preds[s].push_back(r);
+        }
+      }
+    }
+    std::vector<TensorInfo> ins, outs;
+    for (ValueId v : node.inputs) ins.push_back(Describe(*plan, v));
+    for (ValueId v : node.outputs) outs.push_back(Describe(*plan, v));
+    pp->costs.cost[s] = EstimateNodeCost(node, ins, outs);
+    pp->costs.ms1[s] = steps[s].aliased ? 0.0005 : EstimateMs(pp->costs.cost[s], options.cost);
+    g.cost_ms[s] = pp->costs.ms1[s];
+  }
+  pp->partition = Partition(g);
+  pp->layers = PlanLayers(pp->partition, pp->costs, pp->threads, options.policy, options.cost);
+  std::vector<bool> concurrent(pp->layers.size());
+  for (size_t l = 0; l < pp->layers.size(); ++l) {
+    concurrent[l] = pp->layers[l].lanes > 1;
+    pp->concurrent_layers += concurrent[l] ? 1 : 0;
+  }
+
+  std::vector<bool> is_output(plan->slots.size(), false);
+  for (ValueId v : graph.outputs) is_output[v] = true;
+  pp->buffers.resize(plan->buffers.size());
+  for (size_t b = 0; b < plan->buffers.size(); ++b) {
+    BranchBuffer& bb = pp->buffers[b];
+    bb.size = plan->buffers[b].size;
+    for (ValueId v : plan->buffer_values[b]) {
+      if (producer[v] >= 0) bb.steps.push_back(producer[v]);
+      bb.steps.insert(bb.steps.end(), readers[v].begin(), readers[v].end());
+      bb.graph_output = bb.graph_output || is_output[v];
+    }
+    std::sort(bb.steps.begin(), bb.steps.end());
+    bb.steps.erase(std::unique(bb.steps.begin(), bb.steps.end()), bb.steps.end());
+  }
+  pp->memory = PlanBranchMemory(pp->partition, concurrent, pp->buffers);
+
+  // Dynamic values die after the tick of their last reader in the parallel order.
+  int32_t ticks = 0;
+  for (int32_t t : pp->memory.tick_of_step) ticks = std::max(ticks, t + 1);
+  pp->release_after.assign(ticks, {});
+  for (ValueId v = 0; v < static_cast<ValueId>(plan->slots.size()); ++v) {
+    if (plan->slots[v].kind != ValueSlot::Kind::kDynamic || is_output[v] || readers[v].empty()) continue;
+    int32_t last = 0;
+    for (int32_t r : readers[v]) last = std::max(last, pp->memory.tick_of_step[r]);
+    pp->release_after[last].push_back(v);
+  }
+
+  PlanStats& st = plan->stats;
+  st.parallel_arena_bytes = ParallelArenaBytes(*pp, pp->memory.slab_bytes);
+  st.branches = pp->partition.branches.size();
+  st.layers = pp->partition.layers.size();
+  st.concurrent_layers = static_cast<size_t>(pp->concurrent_layers);
+  st.work_ms = pp->partition.work_ms;
+  st.critical_path_ms = pp->partition.critical_path_ms;
+  plan->parallel = std::move(pp);
+}
+
+}  // namespace parallax
