@@ -49,6 +49,8 @@ struct RunStats {
   size_t budget_bytes = 0;         // effective budget (SIZE_MAX = unlimited)
   int concurrent_waves = 0;        // waves that ran several branches at once
   int branches_held_back = 0;      // branches that waited for memory instead of running at once
+  size_t peak_slab_bytes = 0;      // the most branch-arena bytes in use at once (measured)
+  size_t peak_arena_bytes_used = 0;  // shared region + peak_slab_bytes (parallel) or the arena
   bool parallel_fell_back = false; // parallel plan did not fit the budget: ran sequentially
 };
 
@@ -78,6 +80,7 @@ struct PlanStats {
   // The parallel schedule (zero in sequential mode).
   size_t sequential_arena_bytes = 0;  // one arena, topological order
   size_t parallel_arena_bytes = 0;    // shared region + the largest layer's branch arenas
+  size_t parallel_min_arena_bytes = 0;  // shared region + the largest single branch arena
   size_t branches = 0, layers = 0, concurrent_layers = 0;
   double work_ms = 0, critical_path_ms = 0;  // cost-model estimates (W and C)
 };

@@ -192,12 +192,8 @@ static StatusOr<RunChoice> ChooseRun(const Graph& g, const ExecutionPlan& plan,
   const size_t seq = plan.arena_bytes;
   if (o.mode == ExecutionMode::kParallel && plan.parallel && plan.parallel->concurrent_layers > 0) {
     const ParallelPlan& pp = *plan.parallel;
-    size_t largest = 0;
-    for (const auto& layer : pp.partition.layers) {
-      for (int32_t b : layer) largest = std::max(largest, pp.memory.branch_bytes[b]);
-    }
     const size_t shared = ParallelArenaBytes(pp, 0);
-    if (shared + largest <= budget) {
+    if (plan.stats.parallel_min_arena_bytes <= budget) {
       c.parallel = true;
       c.slab_capacity = std::min(pp.memory.slab_bytes, budget - shared);
       c.arena_bytes = shared + c.slab_capacity;

@@ -159,6 +159,7 @@ Status Execute(const Graph& graph, const ExecutionPlan& plan, const std::vector<
   RunState rs{graph, plan, {}, ctx.timings, Clock::now()};
   if (ctx.timings) ctx.timings->assign(plan.steps.size(), StepTiming());
   rs.Bind(inputs, static_cast<uint8_t*>(ctx.arena), /*parallel=*/false);
+  if (ctx.stats) ctx.stats->peak_arena_bytes_used = plan.arena_bytes;
   for (size_t s = 0; s < plan.steps.size(); ++s) {
     PX_RETURN_IF_ERROR(rs.RunStep(s, ctx.pool, 0));
     for (ValueId v : plan.steps[s].release) rs.vals[v] = Tensor();
@@ -177,6 +178,7 @@ Status ExecuteParallel(const Graph& graph, const ExecutionPlan& plan,
   auto* base = static_cast<uint8_t*>(ctx.arena);
   uint8_t* slab = base + ParallelArenaBytes(pp, 0);
   rs.Bind(inputs, base, /*parallel=*/true);
+  if (ctx.stats) ctx.stats->peak_arena_bytes_used = ParallelArenaBytes(pp, 0);
   auto release = [&](int32_t tick) {
     for (ValueId v : pp.release_after[tick]) rs.vals[v] = Tensor();
   };
@@ -216,6 +218,10 @@ Status ExecuteParallel(const Graph& graph, const ExecutionPlan& plan,
           rs.BindBuffer(buf, slab + bump + pp.memory.offsets[buf]);
         }
         bump += pp.memory.branch_bytes[b];
+      }
+      if (ctx.stats) {
+        ctx.stats->peak_slab_bytes = std::max(ctx.stats->peak_slab_bytes, bump);
+        ctx.stats->peak_arena_bytes_used = ParallelArenaBytes(pp, ctx.stats->peak_slab_bytes);
       }
       const int lanes = std::min<int>(pp.layers[l].lanes, static_cast<int>(wave.size()));
       LaneSet* set = lanes > 1 && ctx.lanes ? ctx.lanes->Acquire(lanes) : nullptr;

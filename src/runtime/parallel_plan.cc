@@ -109,6 +109,9 @@ void BuildParallelPlan(const Graph& graph, ExecutionPlan* plan, const PlanOption
 
   PlanStats& st = plan->stats;
   st.parallel_arena_bytes = ParallelArenaBytes(*pp, pp->memory.slab_bytes);
+  size_t largest = 0;
+  for (size_t b : pp->memory.branch_bytes) largest = std::max(largest, b);
+  st.parallel_min_arena_bytes = ParallelArenaBytes(*pp, largest);
   st.branches = pp->partition.branches.size();
   st.layers = pp->partition.layers.size();
   st.concurrent_layers = static_cast<size_t>(pp->concurrent_layers);

@@ -1,0 +1,107 @@
+// The scheduling policy (src/runtime/scheduler.h) and the system-memory reader
+// (src/runtime/memory_budget.h), as pure functions.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "runtime/memory_budget.h"
+#include "runtime/scheduler.h"
+
+namespace parallax {
+namespace {
+
+TEST(Scheduler, LaneThreadsSplitTheBudget) {
+  EXPECT_EQ(LaneThreads(2, 2), (std::vector<int>{1, 1}));
+  EXPECT_EQ(LaneThreads(4, 2), (std::vector<int>{2, 2}));
+  EXPECT_EQ(LaneThreads(5, 2), (std::vector<int>{3, 2}));
+  EXPECT_EQ(LaneThreads(8, 3), (std::vector<int>{3, 3, 2}));
+  EXPECT_EQ(LaneThreads(1, 1), (std::vector<int>{1}));
+}
+
+TEST(Scheduler, PickBranchesTakesTheLargestSetThatFits) {
+  std::vector<size_t> need = {100, 50, 300, 50, 10};
+  EXPECT_EQ(PickBranches({0, 1, 2, 3, 4}, need, 1000), (std::vector<int32_t>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(PickBranches({0, 1, 2, 3, 4}, need, 210), (std::vector<int32_t>{0, 1, 3, 4}));
+  EXPECT_EQ(PickBranches({0, 2}, need, 150), (std::vector<int32_t>{0}));
+  EXPECT_TRUE(PickBranches({2}, need, 299).empty());
+  EXPECT_EQ(PickBranches({2}, need, 300), (std::vector<int32_t>{2}));
+}
+
+// A fork of `k` branches of one step each, with the given costs, then a join.
+PartitionResult Fork(const std::vector<double>& costs, StepCosts* sc, bool compute_bound, double flops) {
+  StepGraph g;
+  g.preds.push_back({});
+  g.cost_ms.push_back(0.01);
+  std::vector<int32_t> join;
+  for (double c : costs) {
+    join.push_back(static_cast<int32_t>(g.preds.size()));
+    g.preds.push_back({0});
+    g.cost_ms.push_back(c);
+  }
+  g.preds.push_back(join);
+  g.cost_ms.push_back(0.01);
+  sc->ms1 = g.cost_ms;
+  sc->cost.assign(g.preds.size(), NodeCost{flops, 0, compute_bound, compute_bound ? 1 << 20 : 64});
+  return Partition(g);
+}
+
+TEST(Scheduler, SmallUnsplittableOpsRunConcurrently) {
+  StepCosts sc;
+  PartitionResult p = Fork({0.2, 0.2, 0.2, 0.2}, &sc, false, 64);
+  auto d = PlanLayers(p, sc, 2, BranchPolicy::kAuto, CostParams{});
+  ASSERT_EQ(d.size(), 3u);
+  EXPECT_EQ(d[1].lanes, 2);  // no intra-op speedup to lose: two lanes halve the layer
+  EXPECT_NEAR(d[1].sequential_ms, 0.8, 1e-9);
+  EXPECT_NEAR(d[1].concurrent_ms, 0.4 + kWaveOverheadMs, 1e-9);
+  EXPECT_EQ(d[0].lanes, 1);
+  EXPECT_EQ(d[2].lanes, 1);
+}
+
+TEST(Scheduler, LargeGemmsKeepAllThreadsEach) {
+  StepCosts sc;
+  // Three equal GEMMs on 2 threads: sequentially 3 × t / 1.85; on two lanes 2 × t.
+  PartitionResult p = Fork({5, 5, 5}, &sc, true, 1e9);
+  auto d = PlanLayers(p, sc, 2, BranchPolicy::kAuto, CostParams{});
+  EXPECT_EQ(d[1].lanes, 1);
+  auto all = PlanLayers(p, sc, 2, BranchPolicy::kAll, CostParams{});
+  EXPECT_EQ(all[1].lanes, 2);
+}
+
+TEST(Scheduler, AssignLanesBalancesLongestFirst) {
+  StepCosts sc;
+  PartitionResult p = Fork({4, 3, 3, 2}, &sc, false, 64);
+  double makespan = 0;
+  auto lanes = AssignLanes(p, sc, {1, 2, 3, 4}, {1, 1}, CostParams{}, &makespan);
+  ASSERT_EQ(lanes.size(), 2u);
+  EXPECT_EQ(lanes[0], (std::vector<int32_t>{1, 4}));  // 4 + 2
+  EXPECT_EQ(lanes[1], (std::vector<int32_t>{2, 3}));  // 3 + 3
+  EXPECT_NEAR(makespan, 6, 1e-9);
+}
+
+TEST(MemoryBudget, ReadsMeminfoAndCgroupV2) {
+  namespace fs = std::filesystem;
+  const fs::path root = fs::temp_directory_path() / "parallax_fake_root";
+  fs::remove_all(root);
+  fs::create_directories(root / "proc/self");
+  fs::create_directories(root / "sys/fs/cgroup/app");
+  std::ofstream(root / "proc/meminfo") << "MemTotal: 1000000 kB\nMemAvailable:  500000 kB\n";
+  std::ofstream(root / "proc/self/cgroup") << "0::/app\n";
+  std::ofstream(root / "sys/fs/cgroup/app/memory.max") << "max\n";
+  std::ofstream(root / "sys/fs/cgroup/app/memory.current") << "1000\n";
+  SystemMemory m = ReadSystemMemory(root.string());
+  EXPECT_EQ(m.available, 500000u * 1024);
+  EXPECT_EQ(m.limited_by, "MemAvailable");
+  std::ofstream(root / "sys/fs/cgroup/app/memory.max") << "300000000\n";
+  m = ReadSystemMemory(root.string());
+  EXPECT_EQ(m.available, 300000000u - 1000);
+  EXPECT_EQ(m.limited_by, "cgroup v2");
+  // The margin applies to the system's figure, not to the user's budget.
+  EXPECT_EQ(EffectiveBudget(0, m, 0.10), static_cast<size_t>((300000000.0 - 1000) * 0.9));
+  EXPECT_EQ(EffectiveBudget(1000, m, 0.10), 1000u);
+  EXPECT_EQ(EffectiveBudget(0, SystemMemory{}, 0.10), SIZE_MAX);
+  fs::remove_all(root);
+}
+
+}  // namespace
+}  // namespace parallax
