@@ -3,6 +3,7 @@
 
   bench/compare_ort.py [--models yolov8n,clip_text] [--threads 1,2] [--rounds 3]
                        [--runs 10] [--warmup 2] [--json OUT.json] [--no-check]
+                       [--parallax-seq]
 
 For each model and thread count, K rounds are run. Each round starts one fresh
 process per engine (`build/parallax bench ... --json` and `node bench/ort_bench.js`),
@@ -10,7 +11,8 @@ each doing --warmup untimed and --runs timed inferences. The engine order flips
 every round (P,O / O,P / ...) so that slow drifts in machine load hit both sides
 alike. For more than one thread, ORT is measured with both executors (sequential
 and parallel, interOpNumThreads = threads); "ORT best" is the mode with the lower
-median.
+median. Parallax runs in its default (parallel) mode; --parallax-seq adds a third
+engine, parallax --mode sequential (the ablation baseline), and columns for it.
 
 An engine's latency = median of its per-round medians; the spread is the min-max
 of the per-round medians. CPU ms/run is the median over rounds, peak RSS the
@@ -103,9 +105,9 @@ def model_inputs(mdir):
     return [(f.stem, f) for f in files]
 
 
-def parallax_cmd(args, mdir, threads):
+def parallax_cmd(args, mdir, threads, mode="parallel"):
     cmd = [str(args.parallax), "bench", str(mdir / "model.onnx"), "--threads", str(threads),
-           "--runs", str(args.runs), "--warmup", str(args.warmup), "--json"]
+           "--runs", str(args.runs), "--warmup", str(args.warmup), "--json", "--mode", mode]
     for name, f in model_inputs(mdir):
         cmd += ["--input", f"{name}={f}"]
     return cmd
@@ -212,6 +214,8 @@ def main():
     ap.add_argument("--json", metavar="OUT", help="also write all raw numbers to OUT")
     ap.add_argument("--no-check", action="store_true", help="skip the accuracy check")
     ap.add_argument("--tol", type=float, default=1e-4, help="accuracy tolerance marked FAIL (default 1e-4)")
+    ap.add_argument("--parallax-seq", action="store_true",
+                    help="also run parallax --mode sequential and report parallel/sequential")
     ap.add_argument("--ort-no-spin", action="store_true",
                     help="disable ORT thread-pool spinning (default: ORT's default, spinning on)")
     ap.add_argument("--models-dir", default=str(ROOT / "models"))
@@ -252,6 +256,8 @@ def main():
         for threads in threads_list:
             modes = ["sequential", "parallel"] if threads > 1 else ["sequential"]
             engines = [("parallax", lambda t=threads: parallax_cmd(args, mdir, t))]
+            if args.parallax_seq:
+                engines.append(("parallax_seq", lambda t=threads: parallax_cmd(args, mdir, t, "sequential")))
             engines += [(f"ort_{m}", lambda t=threads, m=m: ort_cmd(args, mdir, t, m)) for m in modes]
             raw = {e: [] for e, _ in engines}
             errs = {e: [] for e, _ in engines}
@@ -281,6 +287,10 @@ def main():
             results.append({
                 "model": name, "threads": threads,
                 "parallax": summ["parallax"],
+                "parallax_seq": summ.get("parallax_seq"),
+                "planned_arena_bytes": {k: (raw["parallax"][0].get(k) if raw["parallax"] else None)
+                                        for k in ("sequential_arena_bytes", "parallel_arena_bytes",
+                                                  "concurrent_layers")},
                 "ort_sequential": summ.get("ort_sequential"),
                 "ort_parallel": summ.get("ort_parallel"),
                 "ort_best_mode": best_mode,
@@ -313,6 +323,20 @@ def main():
         print(f"| {r['model']} | {r['threads']} | {fmt_ms(r['parallax'])} | {fmt_ms(r['ort_sequential'])} "
               f"| {par} | {best_s} | {ratio} | {fmt_mib(r['parallax'])} | {fmt_mib(best)} "
               f"| {fmt_cpu(r['parallax'])} | {fmt_cpu(best)} | {fmt_err(checks.get(r['model']))} |")
+    if args.parallax_seq:
+        print()
+        print("| model | threads | parallax parallel ms (spread) | parallax sequential ms (spread) "
+              "| parallel/sequential | concurrent layers | planned arena seq MiB | planned arena par MiB "
+              "| par/seq memory |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for r in results:
+            par, seq, pa = r["parallax"], r["parallax_seq"], r["planned_arena_bytes"]
+            ratio = f"{par['median_ms'] / seq['median_ms']:.3f}" if par and seq else "–"
+            sa, pb = pa.get("sequential_arena_bytes"), pa.get("parallel_arena_bytes")
+            mem = f"{pb / sa:.3f}" if sa and pb else "–"
+            print(f"| {r['model']} | {r['threads']} | {fmt_ms(par)} | {fmt_ms(seq)} | {ratio} "
+                  f"| {pa.get('concurrent_layers', '–')} | {sa / MIB if sa else 0:.2f} | {pb / MIB if pb else 0:.2f} "
+                  f"| {mem} |")
     failed = [(r["model"], r["threads"], e, v) for r in results for e, v in r["errors"].items()]
     if failed:
         print()

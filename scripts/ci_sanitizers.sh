@@ -2,8 +2,9 @@
 # Sanitizer CI: builds the `asan` and `tsan` presets (CMakePresets.json; clang, into build-asan/
 # and build-tsan/) and runs
 #   ASan + UBSan: unit_tests and kernel_tests (all of them), and the CLI error test
-#   TSan:         Session.ConcurrentRunsMatchSequential and the kernel tests (every kernel test
-#                 runs on the 2-thread test pool, tests/kernels/kernel_test_util.h)
+#   TSan:         the concurrency tests (Session.ConcurrentRunsMatchSequential, the parallel
+#                 executor on every tiny model and the random-DAG scheduler stress) and the kernel
+#                 tests (every kernel test runs on the 2-thread test pool)
 # Any sanitizer report fails the script (halt_on_error / exitcode; UBSan does not recover).
 #   scripts/ci_sanitizers.sh            # both
 #   scripts/ci_sanitizers.sh asan       # one of them
@@ -35,7 +36,8 @@ if [ "$WHICH" = all ] || [ "$WHICH" = tsan ]; then
   run nice cmake --preset tsan >/dev/null
   run nice cmake --build build-tsan -j"$JOBS" --target unit_tests kernel_tests
   export TSAN_OPTIONS="halt_on_error=1:exitcode=66:second_deadlock_stack=1:suppressions=$SUPP/tsan.supp:print_suppressions=0"
-  run build-tsan/tests/unit_tests --gtest_brief=1 --gtest_filter='Session.ConcurrentRunsMatchSequential'
+  run build-tsan/tests/unit_tests --gtest_brief=1 \
+    --gtest_filter='Session.ConcurrentRunsMatchSequential:*TinyModelParallel.*:ParallelStress.*:Scheduler.*'
   run build-tsan/tests/kernel_tests --gtest_brief=1 --gtest_filter="${TSAN_KERNEL_FILTER:-*}"
 fi
 echo "ci_sanitizers: all clean"

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "parallax/report.h"
 #include "parallax/status.h"
 #include "parallax/tensor.h"
 
@@ -51,6 +52,7 @@ struct RunStats {
   int branches_held_back = 0;      // branches that waited for memory instead of running at once
   size_t peak_slab_bytes = 0;      // the most branch-arena bytes in use at once (measured)
   size_t peak_arena_bytes_used = 0;  // shared region + peak_slab_bytes (parallel) or the arena
+  std::vector<StepTrace> trace;    // per plan step, when the session profiles (SessionOptions::profile)
   bool parallel_fell_back = false; // parallel plan did not fit the budget: ran sequentially
 };
 
@@ -112,6 +114,16 @@ class Session {
 
   // Builds (or fetches the cached) plan for these input shapes and reports its statistics.
   StatusOr<PlanStats> Plan(const NamedTensors& inputs);
+
+  // The plan for these input shapes, described: steps, branches, layers, predictions, arenas.
+  // The session must be in parallel mode (the default) for branch and layer detail.
+  StatusOr<PlanReport> Report(const NamedTensors& inputs);
+
+  // Predicts latency and peak memory on `cores` cores by replaying the scheduler's policy on a
+  // virtual clock (runtime/simulator.h). `step_ms1`: measured one-thread time per plan step
+  // (index-parallel to Report().steps); empty = the cost model's estimates. Parallel mode only.
+  StatusOr<SimulationReport> Simulate(const NamedTensors& inputs, int cores,
+                                      const std::vector<double>& step_ms1 = {});
 
   // Per-op-type times of the runs so far, slowest first, and how many runs they cover.
   // Empty unless the session was created with SessionOptions::profile.

@@ -11,6 +11,7 @@
 #include "runtime/lanes.h"
 #include "runtime/memory_budget.h"
 #include "runtime/plan.h"
+#include "runtime/simulator.h"
 #include "runtime/thread_pool.h"
 
 namespace parallax {
@@ -250,7 +251,7 @@ StatusOr<NamedTensors> Session::Run(const NamedTensors& inputs, RunStats* stats)
   rstats->arena_bytes = choice->arena_bytes;
   rstats->mode = choice->parallel ? ExecutionMode::kParallel : ExecutionMode::kSequential;
   std::vector<Tensor> outs;
-  std::vector<StepTiming> timings;
+  std::vector<StepTrace> timings;
   ExecContext ctx;
   ctx.pool = impl_->pool.get();
   ctx.arena = arena.second.get();
@@ -261,6 +262,7 @@ StatusOr<NamedTensors> Session::Run(const NamedTensors& inputs, RunStats* stats)
   Status st = choice->parallel ? ExecuteParallel(*impl_->graph, plan, ordered, ctx, &outs)
                                : Execute(*impl_->graph, plan, ordered, ctx, &outs);
   if (st.ok() && impl_->options.profile) {
+    rstats->trace = timings;
     std::lock_guard<std::mutex> lock(cached->profile_mu);
     cached->step_ms.resize(timings.size(), 0.0);
     for (size_t i = 0; i < timings.size(); ++i) cached->step_ms[i] += timings[i].end_ms - timings[i].start_ms;
@@ -274,6 +276,71 @@ StatusOr<NamedTensors> Session::Run(const NamedTensors& inputs, RunStats* stats)
   NamedTensors result;
   for (size_t i = 0; i < outs.size(); ++i) result.emplace_back(impl_->outputs[i].name, std::move(outs[i]));
   return result;
+}
+
+StatusOr<PlanReport> Session::Report(const NamedTensors& inputs) {
+  std::vector<Tensor> ordered;
+  PX_RETURN_IF_ERROR(impl_->Validate(inputs, &ordered));
+  PX_ASSIGN_OR_RETURN(auto cached, impl_->GetPlan(ordered));
+  const ExecutionPlan& plan = *cached->plan;
+  const Graph& g = *impl_->graph;
+  PlanReport r;
+  r.threads = impl_->pool->threads();
+  r.sequential_arena_bytes = plan.stats.sequential_arena_bytes;
+  r.parallel_arena_bytes = plan.stats.parallel_arena_bytes;
+  r.parallel_min_arena_bytes = plan.stats.parallel_min_arena_bytes;
+  const ParallelPlan* pp = plan.parallel.get();
+  for (size_t s = 0; s < plan.steps.size(); ++s) {
+    const Node& n = g.nodes[plan.steps[s].node];
+    StepReport sr;
+    sr.node = n.name;
+    sr.op = n.domain.empty() ? n.op_type : n.domain + "::" + n.op_type;
+    if (const Attribute* act = n.attr("activation"); act && !act->s.empty()) sr.op += "+" + act->s;
+    sr.dynamic = plan.steps[s].dynamic;
+    if (pp) {
+      sr.branch = pp->partition.branch_of[s];
+      sr.layer = pp->partition.branches[sr.branch].layer;
+      sr.est_ms = pp->costs.ms1[s];
+      sr.flops = pp->costs.cost[s].flops;
+      sr.bytes = static_cast<size_t>(pp->costs.cost[s].bytes);
+    }
+    r.steps.push_back(std::move(sr));
+  }
+  if (!pp) return r;
+  r.work_ms = pp->partition.work_ms;
+  r.critical_path_ms = pp->partition.critical_path_ms;
+  r.shared_bytes = pp->memory.shared_bytes;
+  for (size_t b = 0; b < pp->partition.branches.size(); ++b) {
+    const Branch& br = pp->partition.branches[b];
+    r.branches.push_back(BranchReport{br.steps, br.preds, br.layer, br.cost_ms, pp->memory.branch_bytes[b],
+                                      pp->memory.branch_peak[b]});
+  }
+  for (size_t l = 0; l < pp->partition.layers.size(); ++l) {
+    const LayerDecision& d = pp->layers[l];
+    r.layers.push_back(LayerReport{pp->partition.layers[l], d.lanes, d.sequential_ms, d.concurrent_ms});
+  }
+  return r;
+}
+
+StatusOr<SimulationReport> Session::Simulate(const NamedTensors& inputs, int cores,
+                                             const std::vector<double>& step_ms1) {
+  std::vector<Tensor> ordered;
+  PX_RETURN_IF_ERROR(impl_->Validate(inputs, &ordered));
+  PX_ASSIGN_OR_RETURN(auto cached, impl_->GetPlan(ordered));
+  const ExecutionPlan& plan = *cached->plan;
+  if (!plan.parallel) return InvalidArgument("Simulate needs a session in parallel mode");
+  if (cores < 1) return InvalidArgument("Simulate needs at least one core");
+  StepCosts costs = plan.parallel->costs;
+  if (!step_ms1.empty()) {
+    if (step_ms1.size() != costs.ms1.size()) {
+      return InvalidArgument("expected " + std::to_string(costs.ms1.size()) + " step times, got " +
+                             std::to_string(step_ms1.size()));
+    }
+    costs.ms1 = step_ms1;
+  }
+  const BranchPolicy policy = impl_->options.all_branches_concurrent ? BranchPolicy::kAll : BranchPolicy::kAuto;
+  const size_t budget = impl_->options.memory_budget == 0 ? SIZE_MAX : impl_->options.memory_budget;
+  return parallax::Simulate(plan, costs, cores, policy, budget);
 }
 
 std::vector<OpProfile> Session::Profile(int64_t* runs) const {

@@ -72,7 +72,7 @@ struct RunState {
   const Graph& graph;
   const ExecutionPlan& plan;
   std::vector<Tensor> vals;
-  std::vector<StepTiming>* timings;
+  std::vector<StepTrace>* timings;
   Clock::time_point t0;
 
   // Arena values at `base` (sequential offsets), views of inputs and constants.
@@ -133,7 +133,7 @@ struct RunState {
       PX_RETURN_IF_ERROR(st.WithPrefix(node.Describe()));
     }
     if (timings) {
-      StepTiming& t = (*timings)[s];
+      StepTrace& t = (*timings)[s];
       t.start_ms = std::chrono::duration<double, std::milli>(start - t0).count();
       t.end_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
       t.lane = lane;
@@ -157,7 +157,7 @@ struct RunState {
 Status Execute(const Graph& graph, const ExecutionPlan& plan, const std::vector<Tensor>& inputs,
                const ExecContext& ctx, std::vector<Tensor>* outputs) {
   RunState rs{graph, plan, {}, ctx.timings, Clock::now()};
-  if (ctx.timings) ctx.timings->assign(plan.steps.size(), StepTiming());
+  if (ctx.timings) ctx.timings->assign(plan.steps.size(), StepTrace());
   rs.Bind(inputs, static_cast<uint8_t*>(ctx.arena), /*parallel=*/false);
   if (ctx.stats) ctx.stats->peak_arena_bytes_used = plan.arena_bytes;
   for (size_t s = 0; s < plan.steps.size(); ++s) {
@@ -174,7 +174,7 @@ Status ExecuteParallel(const Graph& graph, const ExecutionPlan& plan,
   const ParallelPlan& pp = *plan.parallel;
   const PartitionResult& part = pp.partition;
   RunState rs{graph, plan, {}, ctx.timings, Clock::now()};
-  if (ctx.timings) ctx.timings->assign(plan.steps.size(), StepTiming());
+  if (ctx.timings) ctx.timings->assign(plan.steps.size(), StepTrace());
   auto* base = static_cast<uint8_t*>(ctx.arena);
   uint8_t* slab = base + ParallelArenaBytes(pp, 0);
   rs.Bind(inputs, base, /*parallel=*/true);

@@ -83,20 +83,13 @@ struct PlanOptions {
   CostParams cost;
 };
 
-// One step's wall-clock interval in a run (ms since the run started) and the lane that ran it
-// (0 = the calling thread).
-struct StepTiming {
-  double start_ms = 0, end_ms = 0;
-  int32_t lane = 0;
-};
-
 // What Execute needs besides the plan and the inputs.
 struct ExecContext {
   ThreadPool* pool = nullptr;       // all threads, for one branch at a time
   void* arena = nullptr;            // sequential: arena_bytes; parallel: ParallelArenaBytes()
   LanePool* lanes = nullptr;        // parallel runs: lane sets for concurrent waves
   size_t slab_capacity = 0;         // parallel runs: bytes of branch arenas that may be live
-  std::vector<StepTiming>* timings = nullptr;  // resized to the steps when given
+  std::vector<StepTrace>* timings = nullptr;  // resized to the steps when given
   RunStats* stats = nullptr;        // parallel runs: waves and held-back branches
 };
 

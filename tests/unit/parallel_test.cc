@@ -204,8 +204,16 @@ std::string RandomDagModel(std::mt19937* rng, int nodes) {
   for (int i = 0; i < nodes; ++i) {
     const std::string out = "v" + std::to_string(i), wname = "w" + std::to_string(i);
     switch ((*rng)() % 5) {
-      case 0: node(kUnary[(*rng)() % 6], {pick()}, out); break;
-      case 1: node(kBinary[(*rng)() % 4], {pick(), pick()}, out); break;
+      case 0: {  // (argument evaluation order is unspecified: draw in statements)
+        const char* op = kUnary[(*rng)() % 6];
+        node(op, {pick()}, out);
+        break;
+      }
+      case 1: {
+        const char* op = kBinary[(*rng)() % 4];
+        node(op, {pick(), pick()}, out);
+        break;
+      }
       case 2:
         weight(wname, 8);
         node("MatMul", {pick(), wname}, out);

@@ -1,0 +1,116 @@
+// parallax simulate: predict latency and peak memory on P cores (runtime/simulator.h) from
+// per-step times measured here on one thread, and with --validate compare the prediction with
+// measured latency for every P this machine has.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "cli_common.h"
+
+namespace parallax::cli {
+namespace {
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+// Median wall time of `runs` runs (after `warmup`), and per-step medians when profiling.
+StatusOr<double> Measure(Session& s, const NamedTensors& feeds, int runs, int warmup,
+                         std::vector<double>* step_ms) {
+  std::vector<double> total;
+  std::vector<std::vector<double>> per_step;
+  for (int i = 0; i < warmup + runs; ++i) {
+    RunStats rs;
+    auto t0 = std::chrono::steady_clock::now();
+    auto out = s.Run(feeds, &rs);
+    auto t1 = std::chrono::steady_clock::now();
+    if (!out.ok()) return out.status();
+    if (i < warmup) continue;
+    total.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    if (step_ms) {
+      per_step.resize(rs.trace.size());
+      for (size_t k = 0; k < rs.trace.size(); ++k) per_step[k].push_back(rs.trace[k].end_ms - rs.trace[k].start_ms);
+    }
+  }
+  if (step_ms) {
+    step_ms->clear();
+    for (auto& v : per_step) step_ms->push_back(Median(v));
+  }
+  return Median(total);
+}
+
+}  // namespace
+
+int SimulateCommand(const std::string& model, const std::vector<std::string>& inputs,
+                    const SessionOptions& base, const std::vector<int>& cores, int runs, int warmup,
+                    bool validate, bool json) {
+  auto fail = [](const Status& st) {
+    std::cerr << "error: " << st.message() << "\n";
+    return 1;
+  };
+  if (base.mode != ExecutionMode::kParallel) return fail(InvalidArgument("simulate models the parallel mode"));
+  SessionOptions one = base;
+  one.threads = 1;
+  one.profile = true;
+  auto session = OpenSession(model, one);
+  if (!session.ok()) return fail(session.status());
+  auto feeds = PrepareInputs(**session, inputs, base.dims, 0);
+  if (!feeds.ok()) return fail(feeds.status());
+  std::vector<double> step_ms;
+  auto t1 = Measure(**session, *feeds, runs, warmup, &step_ms);
+  if (!t1.ok()) return fail(t1.status());
+  const int hw = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+
+  struct Row {
+    SimulationReport sim;
+    double measured = -1;
+  };
+  std::vector<Row> rows;
+  for (int p : cores) {
+    auto sim = (*session)->Simulate(*feeds, p, step_ms);
+    if (!sim.ok()) return fail(sim.status());
+    Row row{*sim, -1};
+    if (validate && p <= hw) {
+      SessionOptions o = base;
+      o.threads = p;
+      auto s = OpenSession(model, o);
+      if (!s.ok()) return fail(s.status());
+      auto m = Measure(**s, *feeds, runs, warmup, nullptr);
+      if (!m.ok()) return fail(m.status());
+      row.measured = *m;
+    }
+    rows.push_back(row);
+  }
+  const std::string name = model.empty() ? EmbeddedModelName() : model;
+  if (json) {
+    std::printf("{\"model\": \"%s\", \"measured_1thread_ms\": %.4f, \"predictions\": [", name.c_str(), *t1);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const auto& r = rows[i];
+      std::printf("%s{\"cores\": %d, \"predicted_ms\": %.4f, \"no_branch_parallelism_ms\": %.4f, "
+                  "\"concurrent_layers\": %d, \"peak_bytes\": %zu, \"measured_ms\": %s}",
+                  i ? ", " : "", r.sim.cores, r.sim.latency_ms, r.sim.sequential_ms, r.sim.concurrent_layers,
+                  r.sim.peak_bytes, r.measured < 0 ? "null" : std::to_string(r.measured).c_str());
+    }
+    std::printf("]}\n");
+    return 0;
+  }
+  std::printf("model %s: one-thread profile over %d runs, median %.2f ms (sum of steps %.2f ms)\n",
+              name.c_str(), runs, *t1, [&] { double s = 0; for (double v : step_ms) s += v; return s; }());
+  std::printf("%5s %12s %14s %8s %11s %10s %12s %7s\n", "cores", "predicted", "no-branch-par", "speedup",
+              "conc.layers", "peak MiB", "measured", "error");
+  for (const auto& r : rows) {
+    std::printf("%5d %9.2f ms %11.2f ms %7.2fx %11d %10.2f", r.sim.cores, r.sim.latency_ms, r.sim.sequential_ms,
+                rows[0].sim.latency_ms / r.sim.latency_ms, r.sim.concurrent_layers, r.sim.peak_bytes / 1048576.0);
+    if (r.measured >= 0) {
+      std::printf(" %9.2f ms %+6.1f%%\n", r.measured, 100.0 * (r.sim.latency_ms - r.measured) / r.measured);
+    } else {
+      std::printf(" %12s %7s\n", validate ? "(> cores)" : "-", "");
+    }
+  }
+  return 0;
+}
+
+}  // namespace parallax::cli
