@@ -65,4 +65,24 @@ struct SimulationReport {
   size_t peak_bytes = 0;      // planned activation arena of the run
 };
 
+// `parallax simulate --device`: the paper's comparison on a device profile.
+struct HeteroReport {
+  std::string device, accelerator_ops;
+  std::vector<bool> on_accel;          // per plan step
+  struct RegionInfo {
+    int32_t steps = 0;
+    std::string first_node, last_node;
+    double gflops = 0, cpu_ms = 0, accel_ms = 0;
+    bool offloaded = false;
+    std::string reason;
+  };
+  std::vector<RegionInfo> regions;     // every candidate region
+  int fallback_steps = 0;              // steps left on the CPU
+  double all_cpu_ms = 0;               // every step on the CPU, one at a time, all cores
+  double accel_sequential_ms = 0;      // accelerator + fallbacks one op at a time, no overlap
+  double accel_parallel_ms = 0;        // accelerator + Parallax: fallbacks share the cores and
+                                       // overlap with the accelerator
+  double energy_estimate_mj = 0;       // accel + parallel case, from the profile's watts (0 = unknown)
+};
+
 }  // namespace parallax

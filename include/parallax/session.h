@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "parallax/device.h"
 #include "parallax/report.h"
 #include "parallax/status.h"
 #include "parallax/tensor.h"
@@ -124,6 +125,12 @@ class Session {
   // (index-parallel to Report().steps); empty = the cost model's estimates. Parallel mode only.
   StatusOr<SimulationReport> Simulate(const NamedTensors& inputs, int cores,
                                       const std::vector<double>& step_ms1 = {});
+
+  // Places the plan's steps on `device`'s accelerator under `ops` (analysis/placement.h) and
+  // predicts all-CPU, accelerator + sequential fallbacks, and accelerator + Parallax latencies.
+  // CPU step times come from the device profile's cost model. Parallel mode only.
+  StatusOr<HeteroReport> PredictHeterogeneous(const NamedTensors& inputs, const DeviceProfile& device,
+                                              const CapabilityProfile& ops);
 
   // Per-op-type times of the runs so far, slowest first, and how many runs they cover.
   // Empty unless the session was created with SessionOptions::profile.

@@ -343,6 +343,50 @@ StatusOr<SimulationReport> Session::Simulate(const NamedTensors& inputs, int cor
   return parallax::Simulate(plan, costs, cores, policy, budget);
 }
 
+StatusOr<HeteroReport> Session::PredictHeterogeneous(const NamedTensors& inputs,
+                                                    const DeviceProfile& device,
+                                                    const CapabilityProfile& ops) {
+  std::vector<Tensor> ordered;
+  PX_RETURN_IF_ERROR(impl_->Validate(inputs, &ordered));
+  PX_ASSIGN_OR_RETURN(auto cached, impl_->GetPlan(ordered));
+  const ExecutionPlan& plan = *cached->plan;
+  if (!plan.parallel) return InvalidArgument("PredictHeterogeneous needs a session in parallel mode");
+  const Graph& g = *impl_->graph;
+  PlacementInput in;
+  in.graph.preds = plan.parallel->dag.preds;  // cost_ms left empty: the device's cost model
+  in.cost = plan.parallel->costs.cost;
+  for (const PlanStep& step : plan.steps) {
+    const Node& n = g.nodes[step.node];
+    in.op.push_back(n.op_type);
+    in.dynamic.push_back(step.dynamic);
+    size_t bytes = 0;
+    for (ValueId v : n.outputs) {
+      const ValueSlot& s = plan.slots[v];
+      if (s.kind != ValueSlot::Kind::kDynamic) bytes += static_cast<size_t>(NumElements(s.shape)) * DataTypeSize(s.dtype);
+    }
+    in.out_bytes.push_back(bytes);
+  }
+  PlacementResult placement = Place(in, ops, device);
+  HeteroReport rep;
+  rep.device = device.name;
+  rep.accelerator_ops = ops.name;
+  rep.on_accel = placement.on_accel;
+  for (const Region& r : placement.regions) {
+    HeteroReport::RegionInfo info;
+    info.steps = static_cast<int32_t>(r.steps.size());
+    info.first_node = g.nodes[plan.steps[r.steps.front()].node].name;
+    info.last_node = g.nodes[plan.steps[r.steps.back()].node].name;
+    info.gflops = r.flops / 1e9;
+    info.cpu_ms = r.cpu_ms;
+    info.accel_ms = r.accel_ms;
+    info.offloaded = r.offloaded;
+    info.reason = r.reason;
+    rep.regions.push_back(std::move(info));
+  }
+  SimulateHeterogeneous(in, placement, device, &rep);
+  return rep;
+}
+
 std::vector<OpProfile> Session::Profile(int64_t* runs) const {
   std::map<std::string, OpProfile> by_op;
   int64_t total_runs = 0;

@@ -73,6 +73,7 @@ void BuildParallelPlan(const Graph& graph, ExecutionPlan* plan, const PlanOption
     g.cost_ms[s] = pp->costs.ms1[s];
   }
   pp->partition = Partition(g);
+  pp->dag = g;
   pp->layers = PlanLayers(pp->partition, pp->costs, pp->threads, options.policy, options.cost);
   std::vector<bool> concurrent(pp->layers.size());
   for (size_t l = 0; l < pp->layers.size(); ++l) {

@@ -55,6 +55,7 @@ struct PlanStep {
 // branch-aware memory plan (runtime/parallel_plan.cc builds it).
 struct ParallelPlan {
   int threads = 1;
+  StepGraph dag;                                 // per step: data and write-after-read preds
   PartitionResult partition;                     // over plan steps
   StepCosts costs;                               // per step (cost model estimates)
   std::vector<LayerDecision> layers;             // per layer: lanes > 1 = concurrent

@@ -18,3 +18,16 @@ SimulationReport Simulate(const ExecutionPlan& plan, const StepCosts& costs, int
                           const CostParams& params = CostParams{});
 
 }  // namespace parallax
+
+#include "analysis/placement.h"
+
+namespace parallax {
+
+// The three latencies of HeteroReport for a placement: all-CPU, accelerator with sequential
+// fallbacks, and accelerator with Parallax's fallbacks (an event simulation: the accelerator
+// runs one region at a time in order; ready CPU steps share the device's cores — k running
+// steps get cores/k threads each, at the cost model's intra-op speedup — and overlap with it).
+void SimulateHeterogeneous(const PlacementInput& in, const PlacementResult& placement,
+                           const DeviceProfile& device, HeteroReport* report);
+
+}  // namespace parallax

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <string>
 #include <vector>
@@ -28,6 +29,24 @@ StatusOr<std::pair<std::string, std::string>> SplitAssignment(const std::string&
 // "1234", "64K", "64M", "2G" (powers of 1024) → bytes.
 StatusOr<size_t> ParseBytes(const std::string& s);
 
+// `s` as the inside of a JSON string: quotes, backslashes and control characters escaped.
+inline std::string JsonEscape(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 // --verbose: the plan's shape and what the scheduler did in one run, on stderr.
 void PrintPlanAndRun(const PlanStats& plan, const RunStats& run);
 
@@ -36,5 +55,24 @@ int RunCommand(const std::string& model, const std::vector<std::string>& inputs,
 int BenchCommand(const std::string& model, const std::vector<std::string>& inputs,
                  const SessionOptions& o, int runs, int warmup, bool json, bool verbose);
 int InfoCommand(const std::string& model);
+// The parallel plan described (text, --json) and drawn (--dot FILE, graphviz).
+int AnalyzeCommand(const std::string& model, const std::vector<std::string>& inputs,
+                   const SessionOptions& o, uint32_t seed, bool json, const std::string& dot_path,
+                   bool verbose);
+// Profiled runs; the median run's steps written as a Chrome trace, time per op type printed.
+int ProfileCommand(const std::string& model, const std::vector<std::string>& inputs,
+                   const SessionOptions& o, uint32_t seed, const std::string& trace_path, int runs,
+                   int warmup, bool verbose);
+
+// Predicted latency and peak memory on each of `cores` (scheduler policy on a virtual clock, from
+// a measured one-thread profile); --validate measures the P this machine has.
+int SimulateCommand(const std::string& model, const std::vector<std::string>& inputs,
+                    const SessionOptions& o, const std::vector<int>& cores, int runs, int warmup,
+                    bool validate, bool json);
+// The paper's comparison on a device profile: all-CPU, accelerator + sequential fallbacks,
+// accelerator + Parallax fallbacks.
+int DeviceSimulateCommand(const std::string& model, const std::vector<std::string>& inputs,
+                          const SessionOptions& o, const std::string& device, const std::string& ops,
+                          bool json);
 
 }  // namespace parallax::cli

@@ -1,4 +1,4 @@
-// parallax — the command-line interface. Subcommands: run, bench, info.
+// parallax — the command-line interface. Subcommands: run, bench, info, analyze, profile, simulate.
 #include <CLI/CLI.hpp>
 #include <iostream>
 
@@ -47,6 +47,37 @@ int main(int argc, char** argv) {
   CLI::App* info = app.add_subcommand("info", "describe a model: inputs, outputs, ops");
   info->add_option("model", model, "ONNX model file")->required();
 
+  std::string dot_path, trace_path;
+  int profile_runs = 5, profile_warmup = 1;
+  CLI::App* analyze = app.add_subcommand("analyze", "describe the parallel plan: branches, layers, W, C, arenas");
+  analyze->add_option("model", model, "ONNX model file (default: the embedded model)");
+  analyze->add_flag("--json", json, "print one JSON object");
+  analyze->add_option("--dot", dot_path, "also write the plan as graphviz DOT to this file");
+  add_common(analyze);
+
+  CLI::App* prof = app.add_subcommand("profile", "time every step; write the median run as a Chrome trace");
+  prof->add_option("model", model, "ONNX model file (default: the embedded model)");
+  prof->add_option("-o,--output", trace_path, "trace file (chrome://tracing, Perfetto)")->required();
+  prof->add_option("--runs", profile_runs, "timed runs")->check(CLI::PositiveNumber);
+  prof->add_option("--warmup", profile_warmup, "untimed runs first")->check(CLI::NonNegativeNumber);
+  add_common(prof);
+
+  std::string cores_list = "1,2,4,8", device_path, ops_path = "mobile-gpu";
+  bool validate = false;
+  CLI::App* sim = app.add_subcommand(
+      "simulate", "predict latency and peak memory on P cores, or on a device with an accelerator");
+  sim->add_option("model", model, "ONNX model file (default: the embedded model)");
+  sim->add_option("--cores", cores_list, "comma-separated core counts (default 1,2,4,8)");
+  sim->add_option("--runs", runs, "profiled runs (and measured runs with --validate)")->check(CLI::PositiveNumber);
+  sim->add_option("--warmup", warmup, "untimed runs first")->check(CLI::NonNegativeNumber);
+  sim->add_flag("--validate", validate, "also measure latency for every P this machine has");
+  sim->add_option("--device", device_path,
+                  "device profile (JSON path, or a name in profiles/devices: host, snapdragon-8gen1)");
+  sim->add_option("--accelerator-ops", ops_path,
+                  "accelerator op profile (path, or a name in profiles/accelerators; default mobile-gpu)");
+  sim->add_flag("--json", json, "print one JSON object");
+  add_common(sim);
+
   CLI11_PARSE(app, argc, argv);
 
   SessionOptions opts;
@@ -78,5 +109,29 @@ int main(int argc, char** argv) {
   }
   if (*run) return cli::RunCommand(model, inputs, output_dir, opts, seed, verbose);
   if (*bench) return cli::BenchCommand(model, inputs, opts, runs, warmup, json, verbose);
+  if (*analyze) return cli::AnalyzeCommand(model, inputs, opts, seed, json, dot_path, verbose);
+  if (*sim) {
+    if (!device_path.empty()) return cli::DeviceSimulateCommand(model, inputs, opts, device_path, ops_path, json);
+    std::vector<int> cores;
+    for (size_t pos = 0; pos <= cores_list.size();) {
+      size_t comma = cores_list.find(',', pos);
+      if (comma == std::string::npos) comma = cores_list.size();
+      try {
+        cores.push_back(std::stoi(cores_list.substr(pos, comma - pos)));
+      } catch (...) {
+        std::cerr << "error: --cores " << cores_list << ": expected numbers like 1,2,4,8\n";
+        return 2;
+      }
+      if (cores.back() < 1 || cores.back() > 1024) {
+        std::cerr << "error: --cores: each count must be 1..1024\n";
+        return 2;
+      }
+      pos = comma + 1;
+    }
+    return cli::SimulateCommand(model, inputs, opts, cores, runs, warmup, validate, json);
+  }
+  if (*prof) {
+    return cli::ProfileCommand(model, inputs, opts, seed, trace_path, profile_runs, profile_warmup, verbose);
+  }
   return cli::InfoCommand(model);
 }

@@ -114,3 +114,72 @@ int SimulateCommand(const std::string& model, const std::vector<std::string>& in
 }
 
 }  // namespace parallax::cli
+
+namespace parallax::cli {
+namespace {
+
+// A profile given by name ("snapdragon-8gen1") is looked up in the source tree's profiles/.
+std::string ResolveProfile(const std::string& arg, const char* sub, const char* ext) {
+  if (arg.find('/') != std::string::npos || arg.find('.') != std::string::npos) return arg;
+  return std::string(PARALLAX_PROFILE_DIR) + "/" + sub + "/" + arg + ext;
+}
+
+}  // namespace
+
+int DeviceSimulateCommand(const std::string& model, const std::vector<std::string>& inputs,
+                          const SessionOptions& o, const std::string& device_arg,
+                          const std::string& ops_arg, bool json) {
+  auto fail = [](const Status& st) {
+    std::cerr << "error: " << st.message() << "\n";
+    return 1;
+  };
+  auto device = LoadDeviceProfile(ResolveProfile(device_arg, "devices", ".json"));
+  if (!device.ok()) return fail(device.status());
+  auto ops = LoadCapabilityProfile(ResolveProfile(ops_arg, "accelerators", ".txt"));
+  if (!ops.ok()) return fail(ops.status());
+  SessionOptions po = o;
+  po.mode = ExecutionMode::kParallel;
+  auto session = OpenSession(model, po);
+  if (!session.ok()) return fail(session.status());
+  auto feeds = PrepareInputs(**session, inputs, o.dims, 0);
+  if (!feeds.ok()) return fail(feeds.status());
+  auto rep = (*session)->PredictHeterogeneous(*feeds, *device, *ops);
+  if (!rep.ok()) return fail(rep.status());
+  const std::string name = model.empty() ? EmbeddedModelName() : model;
+  int offloaded = 0, accel_steps = 0;
+  for (const auto& r : rep->regions) offloaded += r.offloaded ? 1 : 0;
+  for (bool a : rep->on_accel) accel_steps += a ? 1 : 0;
+  const double reduction = 1.0 - rep->accel_parallel_ms / rep->accel_sequential_ms;
+  if (json) {
+    std::printf("{\"model\": \"%s\", \"device\": \"%s\", \"accelerator_ops\": \"%s\", \"regions\": %zu, "
+                "\"regions_offloaded\": %d, \"steps_on_accelerator\": %d, \"fallback_steps\": %d, "
+                "\"all_cpu_ms\": %.4f, \"accel_sequential_fallback_ms\": %.4f, "
+                "\"accel_parallax_ms\": %.4f, \"reduction_vs_sequential_fallback\": %.4f, "
+                "\"energy_estimate_mj\": %.4f}\n",
+                JsonEscape(name).c_str(), JsonEscape(rep->device).c_str(), JsonEscape(rep->accelerator_ops).c_str(),
+                rep->regions.size(), offloaded, accel_steps, rep->fallback_steps, rep->all_cpu_ms,
+                rep->accel_sequential_ms, rep->accel_parallel_ms, reduction, rep->energy_estimate_mj);
+    return 0;
+  }
+  std::printf("model %s on %s, accelerator ops '%s' (cost-model predictions)\n", name.c_str(),
+              rep->device.c_str(), rep->accelerator_ops.c_str());
+  std::printf("%zu candidate regions, %d offloaded (%d steps); %d steps fall back to the CPU\n",
+              rep->regions.size(), offloaded, accel_steps, rep->fallback_steps);
+  std::printf("%6s %6s %9s %10s %10s  %s\n", "region", "steps", "GFLOP", "cpu ms", "accel ms", "decision");
+  for (size_t i = 0; i < rep->regions.size(); ++i) {
+    const auto& r = rep->regions[i];
+    if (!r.offloaded && r.steps < 2 && i >= 20) continue;
+    std::printf("%6zu %6d %9.3f %10.3f %10.3f  %s (%s .. %s)\n", i, r.steps, r.gflops, r.cpu_ms, r.accel_ms,
+                r.reason.c_str(), r.first_node.c_str(), r.last_node.c_str());
+  }
+  std::printf("all CPU (one op at a time, all cores)         %10.2f ms\n", rep->all_cpu_ms);
+  std::printf("accelerator + sequential fallbacks (TFLite)   %10.2f ms\n", rep->accel_sequential_ms);
+  std::printf("accelerator + Parallax parallel fallbacks     %10.2f ms  (%.1f%% less)\n", rep->accel_parallel_ms,
+              100.0 * reduction);
+  if (rep->energy_estimate_mj > 0) {
+    std::printf("energy (estimate from the profile's watts)    %10.2f mJ\n", rep->energy_estimate_mj);
+  }
+  return 0;
+}
+
+}  // namespace parallax::cli
