@@ -76,7 +76,7 @@ double IntraOpSpeedup(const NodeCost& cost, int threads, const CostParams& p) {
   if (cost.compute_bound) {
     eff = cost.flops >= 2e6 ? p.parallel_efficiency : cost.flops >= 2e5 ? 0.5 : 0.0;
   } else {
-    eff = cost.items >= 65536 ? 0.6 : cost.items >= 16384 ? 0.3 : 0.0;
+    eff = cost.items >= 65536 ? 0.5 : cost.items >= 16384 ? 0.25 : 0.0;
   }
   return 1.0 + (threads - 1) * eff;
 }

@@ -18,21 +18,78 @@ BranchMemoryPlan PlanBranchMemory(const PartitionResult& partition,
     return static_cast<size_t>(layer) < concurrent.size() && concurrent[layer] &&
            partition.layers[layer].size() > 1;
   };
-  // Ticks, and each step's position inside its branch.
-  m.tick_of_step.assign(partition.branch_of.size(), 0);
-  std::vector<int32_t> local_index(partition.branch_of.size(), 0);
+  // Execution units: a step of a sequential layer, or a whole concurrent layer. They run in
+  // Kahn order, always taking the ready unit whose first step comes first in the plan, so that
+  // without concurrent layers the order (and the memory plan) is exactly the sequential one.
+  // Cross-branch edges always leave a branch's last step and enter a branch's first step.
+  const size_t nsteps = partition.branch_of.size();
+  std::vector<int32_t> unit_of(nsteps), local_index(nsteps, 0);
+  std::vector<int32_t> layer_unit(partition.layers.size(), -1);
+  std::vector<int32_t> unit_first;  // smallest step index per unit
+  for (size_t s = 0; s < nsteps; ++s) {
+    const int32_t layer = partition.branches[partition.branch_of[s]].layer;
+    if (is_concurrent(layer)) {
+      if (layer_unit[layer] < 0) {
+        layer_unit[layer] = static_cast<int32_t>(unit_first.size());
+        unit_first.push_back(static_cast<int32_t>(s));
+      }
+      unit_of[s] = layer_unit[layer];
+    } else {
+      unit_of[s] = static_cast<int32_t>(unit_first.size());
+      unit_first.push_back(static_cast<int32_t>(s));
+    }
+  }
+  for (const Branch& br : partition.branches) {
+    for (size_t i = 0; i < br.steps.size(); ++i) local_index[br.steps[i]] = static_cast<int32_t>(i);
+  }
+  const size_t nunits = unit_first.size();
+  std::vector<std::vector<int32_t>> unit_succs(nunits);
+  std::vector<int32_t> waiting(nunits, 0);
+  auto add_edge = [&](int32_t from_step, int32_t to_step) {
+    const int32_t a = unit_of[from_step], b = unit_of[to_step];
+    if (a == b) return;
+    unit_succs[a].push_back(b);
+    ++waiting[b];
+  };
+  for (const Branch& br : partition.branches) {
+    for (size_t i = 1; i < br.steps.size(); ++i) add_edge(br.steps[i - 1], br.steps[i]);
+    for (int32_t p : br.preds) add_edge(partition.branches[p].steps.back(), br.steps.front());
+  }
+  std::vector<int32_t> ready;  // a min-heap on first step
+  auto cmp = [&](int32_t a, int32_t b) { return unit_first[a] > unit_first[b]; };
+  for (size_t u = 0; u < nunits; ++u) {
+    if (waiting[u] == 0) ready.push_back(static_cast<int32_t>(u));
+  }
+  std::make_heap(ready.begin(), ready.end(), cmp);
+  m.tick_of_step.assign(nsteps, 0);
   int32_t tick = 0;
-  for (size_t l = 0; l < partition.layers.size(); ++l) {
-    const bool conc = is_concurrent(static_cast<int32_t>(l));
-    for (int32_t b : partition.layers[l]) {
-      const auto& steps = partition.branches[b].steps;
-      for (size_t i = 0; i < steps.size(); ++i) {
-        m.order.push_back(steps[i]);
-        local_index[steps[i]] = static_cast<int32_t>(i);
-        m.tick_of_step[steps[i]] = conc ? tick : tick++;
+  while (!ready.empty()) {
+    std::pop_heap(ready.begin(), ready.end(), cmp);
+    const int32_t u = ready.back();
+    ready.pop_back();
+    const int32_t s0 = unit_first[u];
+    const int32_t layer = partition.branches[partition.branch_of[s0]].layer;
+    if (layer_unit[layer] == u) {
+      for (int32_t b : partition.layers[layer]) {
+        for (int32_t s : partition.branches[b].steps) {
+          m.order.push_back(s);
+          m.tick_of_step[s] = tick;
+        }
+      }
+      m.tick_layer.push_back(layer);
+    } else {
+      m.order.push_back(s0);
+      m.tick_of_step[s0] = tick;
+      m.tick_layer.push_back(-1);
+    }
+    m.tick_step.push_back(s0);
+    ++tick;
+    for (int32_t v : unit_succs[u]) {
+      if (--waiting[v] == 0) {
+        ready.push_back(v);
+        std::push_heap(ready.begin(), ready.end(), cmp);
       }
     }
-    if (conc) ++tick;
   }
   const int32_t end_tick = tick;
 

@@ -9,9 +9,10 @@
 //    the same time) live in that branch's own arena, planned over the branch's step order with
 //    reuse of dead buffers (the same best-fit planner as the sequential arena).
 //  - Everything else — values that cross branches, graph outputs, and all buffers of layers
-//    that run one branch at a time — lives in the shared region, planned over "ticks": a
-//    sequential layer gives each of its steps a tick, a concurrent layer is one tick for all
-//    of its steps (any of them may be running).
+//    that run one branch at a time — lives in the shared region, planned over "ticks": each
+//    step of a sequential layer is a tick, a concurrent layer is one tick for all of its steps
+//    (any of them may be running). Ticks follow the plan's step order wherever dependencies
+//    allow, so without concurrent layers this is exactly the sequential plan.
 //  - The arenas of a concurrent layer's branches sit side by side in one slab, bump-allocated
 //    at run time in the order the scheduler starts them; all layers reuse the same slab
 //    (branches of different layers never run at the same time). slab_bytes is the largest
@@ -43,9 +44,12 @@ struct BranchMemoryPlan {
   size_t peak_bytes = 0;             // shared_bytes + slab_bytes
   // Per branch: its arena plus the shared-region bytes live while it runs (for reports).
   std::vector<size_t> branch_peak;
-  // Execution order the plan assumes (layer by layer, branch by branch) and each step's tick.
-  std::vector<int32_t> order;
+  // The execution order the plan assumes, one tick per unit: a step of a sequential layer, or a
+  // whole concurrent layer (tick_layer >= 0; its branches may run in any arrangement).
+  std::vector<int32_t> order;         // steps
   std::vector<int32_t> tick_of_step;
+  std::vector<int32_t> tick_layer;    // per tick: the concurrent layer, or -1
+  std::vector<int32_t> tick_step;     // per tick: the step (sequential ticks)
   // The lifetimes actually planned, for CheckBranchMemoryPlan.
   std::vector<BufferUsage> shared_usages;                 // parallel to buffers (unused: size 0)
   std::vector<std::vector<BufferUsage>> branch_usages;    // per branch, its buffers' lifetimes

@@ -187,36 +187,29 @@ Status ExecuteParallel(const Graph& graph, const ExecutionPlan& plan,
     return Status::Ok();
   };
 
-  for (size_t l = 0; l < part.layers.size(); ++l) {
-    const std::vector<int32_t>& layer = part.layers[l];
-    if (pp.layers[l].lanes <= 1) {
-      for (int32_t b : layer) {
-        for (int32_t s : part.branches[b].steps) {
-          PX_RETURN_IF_ERROR(rs.RunStep(s, ctx.pool, 0));
-          release(pp.memory.tick_of_step[s]);
-        }
-      }
+  for (size_t tick = 0; tick < pp.memory.tick_layer.size(); ++tick) {
+    const int32_t l = pp.memory.tick_layer[tick];
+    if (l < 0) {
+      PX_RETURN_IF_ERROR(rs.RunStep(pp.memory.tick_step[tick], ctx.pool, 0));
+      release(static_cast<int32_t>(tick));
       continue;
     }
     // A concurrent layer: waves of the largest set of branches whose arenas fit the slab.
-    std::vector<int32_t> remaining = layer;
+    std::vector<int32_t> remaining = part.layers[l];
     bool first_wave = true;
     while (!remaining.empty()) {
       std::vector<int32_t> wave = PickBranches(remaining, pp.memory.branch_bytes, ctx.slab_capacity);
       if (wave.empty()) {
         return OutOfMemory("branch " + std::to_string(remaining[0]) + " needs " +
-                                 std::to_string(pp.memory.branch_bytes[remaining[0]]) +
-                                 " bytes of branch arena; only " +
-                                 std::to_string(ctx.slab_capacity) + " fit the memory budget");
+                           std::to_string(pp.memory.branch_bytes[remaining[0]]) +
+                           " bytes of branch arena; only " + std::to_string(ctx.slab_capacity) +
+                           " fit the memory budget");
       }
       if (first_wave && ctx.stats) ctx.stats->branches_held_back += static_cast<int>(remaining.size() - wave.size());
       first_wave = false;
       size_t bump = 0;
       for (int32_t b : wave) {  // bump-allocate the wave's arenas in the slab
-        for (size_t i = 0; i < pp.memory.branch_buffers[b].size(); ++i) {
-          const int32_t buf = pp.memory.branch_buffers[b][i];
-          rs.BindBuffer(buf, slab + bump + pp.memory.offsets[buf]);
-        }
+        for (int32_t buf : pp.memory.branch_buffers[b]) rs.BindBuffer(buf, slab + bump + pp.memory.offsets[buf]);
         bump += pp.memory.branch_bytes[b];
       }
       if (ctx.stats) {
@@ -245,7 +238,7 @@ Status ExecuteParallel(const Graph& graph, const ExecutionPlan& plan,
       }
       remaining = std::move(rest);
     }
-    release(pp.memory.tick_of_step[part.branches[layer[0]].steps[0]]);
+    release(static_cast<int32_t>(tick));
   }
   return rs.Outputs(outputs);
 }

@@ -72,8 +72,9 @@ std::vector<LayerDecision> PlanLayers(const PartitionResult& p, const StepCosts&
       double makespan = 0;
       AssignLanes(p, costs, layer, LaneThreads(threads, k), params, &makespan);
       makespan += kWaveOverheadMs;
-      // A gain under 5% is within the cost model's error: not worth the extra memory.
-      if (makespan < 0.95 * d.sequential_ms && makespan < d.concurrent_ms) {
+      const bool pays = makespan <= (1.0 - kMinGainShare) * d.sequential_ms &&
+                        d.sequential_ms - makespan >= kMinGainMs;
+      if (pays && makespan < d.concurrent_ms) {
         d.lanes = k;
         d.concurrent_ms = makespan;
       }

@@ -53,6 +53,14 @@ struct LayerDecision {
 
 // Overhead of starting and joining one concurrent wave (lane wake-up and barrier).
 inline constexpr double kWaveOverheadMs = 0.02;
+// A layer runs concurrently only if that is predicted to save at least this share of its
+// sequential time and this many milliseconds: smaller gains are inside the cost model's error
+// and the noise of a shared machine, and concurrency costs arena memory.
+inline constexpr double kMinGainShare = 0.10;
+inline constexpr double kMinGainMs = 0.10;
+// The parallel plan's arena may exceed the sequential plan's by at most this share (the auto
+// policy drops the least useful concurrent layers until it fits; runtime/parallel_plan.cc).
+inline constexpr double kMaxMemoryOverhead = 0.10;
 
 std::vector<LayerDecision> PlanLayers(const PartitionResult& p, const StepCosts& costs,
                                       int threads, BranchPolicy policy, const CostParams& params);

@@ -48,7 +48,7 @@ PartitionResult Fork(const std::vector<double>& costs, StepCosts* sc, bool compu
 
 TEST(Scheduler, SmallUnsplittableOpsRunConcurrently) {
   StepCosts sc;
-  PartitionResult p = Fork({0.2, 0.2, 0.2, 0.2}, &sc, false, 64);
+  PartitionResult p = Fork({0.2, 0.2, 0.2, 0.2}, &sc, false, 64);  // too small to split
   auto d = PlanLayers(p, sc, 2, BranchPolicy::kAuto, CostParams{});
   ASSERT_EQ(d.size(), 3u);
   EXPECT_EQ(d[1].lanes, 2);  // no intra-op speedup to lose: two lanes halve the layer
@@ -56,11 +56,15 @@ TEST(Scheduler, SmallUnsplittableOpsRunConcurrently) {
   EXPECT_NEAR(d[1].concurrent_ms, 0.4 + kWaveOverheadMs, 1e-9);
   EXPECT_EQ(d[0].lanes, 1);
   EXPECT_EQ(d[2].lanes, 1);
+  // The same shape 100 times smaller: the gain is real but below kMinGainMs.
+  StepCosts tiny;
+  PartitionResult q = Fork({0.002, 0.002, 0.002, 0.002}, &tiny, false, 64);
+  EXPECT_EQ(PlanLayers(q, tiny, 2, BranchPolicy::kAuto, CostParams{})[1].lanes, 1);
 }
 
 TEST(Scheduler, LargeGemmsKeepAllThreadsEach) {
   StepCosts sc;
-  // Three equal GEMMs on 2 threads: sequentially 3 × t / 1.85; on two lanes 2 × t.
+  // Three equal GEMMs on 2 threads: sequentially 3 × t / 1.7; on two lanes 2 × t.
   PartitionResult p = Fork({5, 5, 5}, &sc, true, 1e9);
   auto d = PlanLayers(p, sc, 2, BranchPolicy::kAuto, CostParams{});
   EXPECT_EQ(d[1].lanes, 1);
