@@ -20,6 +20,31 @@ TensorInfo Describe(const ExecutionPlan& plan, ValueId v) {
 
 }  // namespace
 
+BranchMemoryPlan DecideLayers(const PartitionResult& partition, const StepCosts& costs,
+                              const std::vector<BranchBuffer>& buffers, size_t sequential_arena,
+                              int threads, BranchPolicy policy, const CostParams& params,
+                              std::vector<LayerDecision>* layers) {
+  *layers = PlanLayers(partition, costs, threads, policy, params);
+  // Concurrency may cost at most kMaxMemoryOverhead more arena than the sequential plan (auto
+  // policy): while it costs more, the concurrent layer with the smallest predicted gain runs
+  // sequentially instead.
+  std::vector<bool> concurrent(layers->size());
+  for (;;) {
+    int32_t weakest = -1;
+    auto gain = [&](size_t l) { return (*layers)[l].sequential_ms - (*layers)[l].concurrent_ms; };
+    for (size_t l = 0; l < layers->size(); ++l) {
+      concurrent[l] = (*layers)[l].lanes > 1;
+      if (concurrent[l] && (weakest < 0 || gain(l) < gain(weakest))) weakest = static_cast<int32_t>(l);
+    }
+    BranchMemoryPlan memory = PlanBranchMemory(partition, concurrent, buffers);
+    const double limit = (1.0 + kMaxMemoryOverhead) * static_cast<double>(sequential_arena);
+    const double bytes = static_cast<double>((memory.shared_bytes + 63) / 64 * 64 + memory.slab_bytes);
+    if (weakest < 0 || policy == BranchPolicy::kAll || bytes <= limit) return memory;
+    (*layers)[weakest].lanes = 1;
+    (*layers)[weakest].concurrent_ms = (*layers)[weakest].sequential_ms;
+  }
+}
+
 size_t ParallelArenaBytes(const ParallelPlan& p, size_t slab_capacity) {
   return (p.memory.shared_bytes + 63) / 64 * 64 + slab_capacity;
 }
@@ -74,7 +99,6 @@ void BuildParallelPlan(const Graph& graph, ExecutionPlan* plan, const PlanOption
   }
   pp->partition = Partition(g);
   pp->dag = g;
-  pp->layers = PlanLayers(pp->partition, pp->costs, pp->threads, options.policy, options.cost);
   std::vector<bool> is_output(plan->slots.size(), false);
   for (ValueId v : graph.outputs) is_output[v] = true;
   pp->buffers.resize(plan->buffers.size());
@@ -89,29 +113,9 @@ void BuildParallelPlan(const Graph& graph, ExecutionPlan* plan, const PlanOption
     std::sort(bb.steps.begin(), bb.steps.end());
     bb.steps.erase(std::unique(bb.steps.begin(), bb.steps.end()), bb.steps.end());
   }
-  // Concurrency may cost at most kMaxMemoryOverhead more arena than the sequential plan (auto
-  // policy): while it costs more, the concurrent layer with the smallest predicted gain runs
-  // sequentially instead.
-  std::vector<bool> concurrent(pp->layers.size());
-  for (;;) {
-    int32_t weakest = -1;
-    for (size_t l = 0; l < pp->layers.size(); ++l) {
-      concurrent[l] = pp->layers[l].lanes > 1;
-      const double gain = pp->layers[l].sequential_ms - pp->layers[l].concurrent_ms;
-      if (concurrent[l] && (weakest < 0 || gain < pp->layers[weakest].sequential_ms - pp->layers[weakest].concurrent_ms)) {
-        weakest = static_cast<int32_t>(l);
-      }
-    }
-    pp->memory = PlanBranchMemory(pp->partition, concurrent, pp->buffers);
-    const double limit = (1.0 + kMaxMemoryOverhead) * static_cast<double>(plan->arena_bytes);
-    if (weakest < 0 || options.policy == BranchPolicy::kAll ||
-        static_cast<double>(ParallelArenaBytes(*pp, pp->memory.slab_bytes)) <= limit) {
-      break;
-    }
-    pp->layers[weakest].lanes = 1;
-    pp->layers[weakest].concurrent_ms = pp->layers[weakest].sequential_ms;
-  }
-  for (bool c : concurrent) pp->concurrent_layers += c ? 1 : 0;
+  pp->memory = DecideLayers(pp->partition, pp->costs, pp->buffers, plan->arena_bytes, pp->threads,
+                            options.policy, options.cost, &pp->layers);
+  for (const LayerDecision& d : pp->layers) pp->concurrent_layers += d.lanes > 1 ? 1 : 0;
 
   // Dynamic values die after the tick of their last reader in the parallel order.
   int32_t ticks = 0;

@@ -105,6 +105,14 @@ StatusOr<std::unique_ptr<ExecutionPlan>> BuildPlan(const Graph& graph,
 // per-layer concurrency decisions and the branch-aware memory plan.
 void BuildParallelPlan(const Graph& graph, ExecutionPlan* plan, const PlanOptions& options);
 
+// The per-layer decisions (PlanLayers) under the memory cap (kMaxMemoryOverhead over
+// `sequential_arena`, auto policy only) and the branch memory plan they give. Shared by
+// BuildParallelPlan and the simulator.
+BranchMemoryPlan DecideLayers(const PartitionResult& partition, const StepCosts& costs,
+                              const std::vector<BranchBuffer>& buffers, size_t sequential_arena,
+                              int threads, BranchPolicy policy, const CostParams& params,
+                              std::vector<LayerDecision>* layers);
+
 // Bytes a parallel run's arena needs: the shared region, then `slab_capacity` of branch arenas.
 size_t ParallelArenaBytes(const ParallelPlan& p, size_t slab_capacity);
 

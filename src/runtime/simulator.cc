@@ -11,13 +11,14 @@ SimulationReport Simulate(const ExecutionPlan& plan, const StepCosts& costs, int
   const PartitionResult& part = pp.partition;
   SimulationReport r;
   r.cores = cores;
-  const std::vector<LayerDecision> layers = PlanLayers(part, costs, cores, policy, params);
+  std::vector<LayerDecision> layers;
+  const BranchMemoryPlan memory =
+      DecideLayers(part, costs, pp.buffers, plan.arena_bytes, cores, policy, params, &layers);
   std::vector<bool> concurrent(layers.size());
   for (size_t l = 0; l < layers.size(); ++l) {
     concurrent[l] = layers[l].lanes > 1;
     r.concurrent_layers += concurrent[l] ? 1 : 0;
   }
-  const BranchMemoryPlan memory = PlanBranchMemory(part, concurrent, pp.buffers);
   const size_t shared = (memory.shared_bytes + 63) / 64 * 64;
   size_t largest = 0;
   for (size_t b : memory.branch_bytes) largest = std::max(largest, b);
@@ -30,7 +31,7 @@ SimulationReport Simulate(const ExecutionPlan& plan, const StepCosts& costs, int
     double seq = 0;
     for (int32_t b : part.layers[l]) seq += BranchMs(part, costs, b, cores, params);
     r.sequential_ms += seq;
-    if (!parallel || !concurrent[l]) {
+    if (!parallel || !concurrent[l]) {  // (the order of sequential steps does not change time)
       clock += seq;
       continue;
     }

@@ -17,29 +17,37 @@ double Median(std::vector<double> v) {
   return v.empty() ? 0 : v[v.size() / 2];
 }
 
-// Median wall time of `runs` runs (after `warmup`), and per-step medians when profiling.
-StatusOr<double> Measure(Session& s, const NamedTensors& feeds, int runs, int warmup,
-                         std::vector<double>* step_ms) {
-  std::vector<double> total;
+// Runs every session once per round, alternating the order each round so that drifts in machine
+// load hit all of them alike; returns per session the median wall time, and for session 0
+// (the profiled one) the per-step medians.
+StatusOr<std::vector<double>> MeasureInterleaved(std::vector<std::unique_ptr<Session>>& sessions,
+                                                 const NamedTensors& feeds, int runs, int warmup,
+                                                 std::vector<double>* step_ms) {
+  std::vector<std::vector<double>> total(sessions.size());
   std::vector<std::vector<double>> per_step;
   for (int i = 0; i < warmup + runs; ++i) {
-    RunStats rs;
-    auto t0 = std::chrono::steady_clock::now();
-    auto out = s.Run(feeds, &rs);
-    auto t1 = std::chrono::steady_clock::now();
-    if (!out.ok()) return out.status();
-    if (i < warmup) continue;
-    total.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
-    if (step_ms) {
-      per_step.resize(rs.trace.size());
-      for (size_t k = 0; k < rs.trace.size(); ++k) per_step[k].push_back(rs.trace[k].end_ms - rs.trace[k].start_ms);
+    for (size_t k = 0; k < sessions.size(); ++k) {
+      const size_t j = i % 2 == 0 ? k : sessions.size() - 1 - k;
+      RunStats rs;
+      auto t0 = std::chrono::steady_clock::now();
+      auto out = sessions[j]->Run(feeds, &rs);
+      auto t1 = std::chrono::steady_clock::now();
+      if (!out.ok()) return out.status();
+      if (i < warmup) continue;
+      total[j].push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+      if (j == 0) {
+        per_step.resize(rs.trace.size());
+        for (size_t st = 0; st < rs.trace.size(); ++st) {
+          per_step[st].push_back(rs.trace[st].end_ms - rs.trace[st].start_ms);
+        }
+      }
     }
   }
-  if (step_ms) {
-    step_ms->clear();
-    for (auto& v : per_step) step_ms->push_back(Median(v));
-  }
-  return Median(total);
+  step_ms->clear();
+  for (auto& v : per_step) step_ms->push_back(Median(v));
+  std::vector<double> med;
+  for (auto& v : total) med.push_back(Median(v));
+  return med;
 }
 
 }  // namespace
@@ -59,30 +67,34 @@ int SimulateCommand(const std::string& model, const std::vector<std::string>& in
   if (!session.ok()) return fail(session.status());
   auto feeds = PrepareInputs(**session, inputs, base.dims, 0);
   if (!feeds.ok()) return fail(feeds.status());
-  std::vector<double> step_ms;
-  auto t1 = Measure(**session, *feeds, runs, warmup, &step_ms);
-  if (!t1.ok()) return fail(t1.status());
   const int hw = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  // Session 0: one thread, profiled. Then one plain session per core count to validate.
+  std::vector<std::unique_ptr<Session>> sessions;
+  sessions.push_back(std::move(session).value());
+  std::vector<int> measured_index(cores.size(), -1);
+  for (size_t i = 0; i < cores.size() && validate; ++i) {
+    if (cores[i] > hw) continue;
+    SessionOptions o = base;
+    o.threads = cores[i];
+    auto s = OpenSession(model, o);
+    if (!s.ok()) return fail(s.status());
+    measured_index[i] = static_cast<int>(sessions.size());
+    sessions.push_back(std::move(s).value());
+  }
+  std::vector<double> step_ms;
+  auto medians = MeasureInterleaved(sessions, *feeds, runs, warmup, &step_ms);
+  if (!medians.ok()) return fail(medians.status());
+  const double* t1 = &(*medians)[0];
 
   struct Row {
     SimulationReport sim;
     double measured = -1;
   };
   std::vector<Row> rows;
-  for (int p : cores) {
-    auto sim = (*session)->Simulate(*feeds, p, step_ms);
+  for (size_t i = 0; i < cores.size(); ++i) {
+    auto sim = sessions[0]->Simulate(*feeds, cores[i], step_ms);
     if (!sim.ok()) return fail(sim.status());
-    Row row{*sim, -1};
-    if (validate && p <= hw) {
-      SessionOptions o = base;
-      o.threads = p;
-      auto s = OpenSession(model, o);
-      if (!s.ok()) return fail(s.status());
-      auto m = Measure(**s, *feeds, runs, warmup, nullptr);
-      if (!m.ok()) return fail(m.status());
-      row.measured = *m;
-    }
-    rows.push_back(row);
+    rows.push_back(Row{*sim, measured_index[i] >= 0 ? (*medians)[measured_index[i]] : -1});
   }
   const std::string name = model.empty() ? EmbeddedModelName() : model;
   if (json) {
@@ -97,7 +109,8 @@ int SimulateCommand(const std::string& model, const std::vector<std::string>& in
     std::printf("]}\n");
     return 0;
   }
-  std::printf("model %s: one-thread profile over %d runs, median %.2f ms (sum of steps %.2f ms)\n",
+  std::printf("model %s: one-thread profile over %d runs (interleaved with the measured runs), "
+              "median %.2f ms (sum of step medians %.2f ms)\n",
               name.c_str(), runs, *t1, [&] { double s = 0; for (double v : step_ms) s += v; return s; }());
   std::printf("%5s %12s %14s %8s %11s %10s %12s %7s\n", "cores", "predicted", "no-branch-par", "speedup",
               "conc.layers", "peak MiB", "measured", "error");
