@@ -6,12 +6,7 @@
 //                  operator creation (weight repack), NCHW->NHWC input and NHWC->NCHW output.
 //   XnnCached    : XNNPACK NHWC, operator cached and data already NHWC (its upper bound).
 //
-// Not wired into CMake. Build (after building parallax_kernels in build-<you>):
-//   g++ -std=c++20 -O2 -Iinclude -Isrc bench/conv_bench.cc build-<you>/libparallax_kernels.a
-//       build-<you>/libparallax_core.a -lbenchmark -lopenblas -lXNNPACK -lpthreadpool -lpthread
-//       -o conv_bench && ./conv_bench    # PX_THREADS=2 ./conv_bench for two threads
-// To wire it in: add_executable(conv_bench bench/conv_bench.cc) linking parallax_kernels and
-// benchmark::benchmark (find_package(benchmark)).
+//   build/bench/conv_bench    # PX_THREADS=2 build/bench/conv_bench for two threads
 #include <benchmark/benchmark.h>
 #include <xnnpack.h>
 

@@ -28,8 +28,11 @@ void Sgemm(ThreadPool* pool, bool trans_a, bool trans_b, int64_t m, int64_t n, i
     return;
   }
   // Split the longer side into blocks; keep blocks a multiple of 16 for the micro-kernels.
+  // Each block packs its own share of the split operand and all of the other one, so the
+  // longer side is split: with small M (DistilBERT M = 128 < N = 768..3072) a split of M made
+  // every thread pack the whole weight matrix.
   const int64_t blocks = threads;
-  if (m >= n || m >= 64 * blocks) {
+  if (m >= n) {
     const int64_t step = std::max<int64_t>(16, ((m + blocks - 1) / blocks + 15) / 16 * 16);
     pool->ParallelFor((m + step - 1) / step, 1, [&](int64_t i0, int64_t i1) {
       for (int64_t i = i0; i < i1; ++i) run(i * step, std::min(m, (i + 1) * step), 0, n);

@@ -551,8 +551,79 @@ def build_swinv2_tiny(c):
     return m.eval()
 
 
+# --------------------------------------------------------------------------------------
+# YOLOv8n with post-processing in the graph (the dynamic model of the heterogeneous issue):
+# box decode, candidate TopK, score filter + NonMaxSuppression, Gather. The number of
+# detections depends on the image.
+# --------------------------------------------------------------------------------------
+
+class NMS(torch.autograd.Function):
+    """ONNX NonMaxSuppression (center_point_box=0) with a plain greedy torch reference."""
+
+    @staticmethod
+    def forward(ctx, boxes, scores, max_out, iou_thr, score_thr):
+        out = []
+        for b in range(boxes.shape[0]):
+            for c in range(scores.shape[1]):
+                s = scores[b, c]
+                order = [int(i) for i in torch.argsort(s, descending=True, stable=True) if s[i] > score_thr]
+                keep = []
+                for i in order:
+                    if len(keep) >= int(max_out):
+                        break
+                    ok = True
+                    for j in keep:
+                        bi, bj = boxes[b, i], boxes[b, j]
+                        y1, x1 = torch.maximum(bi[0], bj[0]), torch.maximum(bi[1], bj[1])
+                        y2, x2 = torch.minimum(bi[2], bj[2]), torch.minimum(bi[3], bj[3])
+                        inter = torch.clamp(y2 - y1, min=0) * torch.clamp(x2 - x1, min=0)
+                        ai = (bi[2] - bi[0]) * (bi[3] - bi[1])
+                        aj = (bj[2] - bj[0]) * (bj[3] - bj[1])
+                        if inter / (ai + aj - inter) > iou_thr:
+                            ok = False
+                            break
+                    if ok:
+                        keep.append(i)
+                out += [[b, c, i] for i in keep]
+        return torch.tensor(out, dtype=torch.int64).reshape(-1, 3)
+
+    @staticmethod
+    def symbolic(g, boxes, scores, max_out, iou_thr, score_thr):
+        return g.op("NonMaxSuppression", boxes, scores, max_out, iou_thr, score_thr, center_point_box_i=0)
+
+
+class YOLOv8NMS(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.yolo = build_yolov8n(c)
+        self.candidates = c["candidates"]
+        self.register_buffer("max_out", torch.tensor([c["max_det"]], dtype=torch.int64))
+        self.register_buffer("iou", torch.tensor([0.45], dtype=torch.float32))
+        self.register_buffer("score", torch.tensor([0.25], dtype=torch.float32))
+
+    def forward(self, images):
+        out = self.yolo(images)                       # 1, 4 + nc, A: xywh, class scores
+        xy, wh, cls = out[:, 0:2], out[:, 2:4], out[:, 4:]
+        boxes = torch.cat((xy - wh / 2, xy + wh / 2), 1).transpose(1, 2)   # 1, A, 4 corners
+        best = cls.max(1).values                      # 1, A
+        _, idx = best.topk(self.candidates, 1)        # 1, K: the K most confident anchors
+        boxes = boxes[0, idx[0]].unsqueeze(0)         # 1, K, 4
+        scores = cls[0][:, idx[0]].unsqueeze(0)       # 1, nc, K
+        sel = NMS.apply(boxes, scores, self.max_out, self.iou, self.score)  # N, 3
+        det_boxes = boxes[0, sel[:, 2]]               # N, 4
+        det_scores = scores[0, sel[:, 1], sel[:, 2]]  # N
+        return det_boxes, det_scores, sel[:, 1]
+
+
+def build_yolov8n_nms(c):
+    m = YOLOv8NMS(c)
+    m.eval()
+    return m
+
+
 BUILDERS = {
     "yolov8n": build_yolov8n,
+    "yolov8n_nms": build_yolov8n_nms,
     "distilbert": build_distilbert,
     "whisper_encoder": build_whisper_encoder,
     "clip_text": build_clip_text,
@@ -634,15 +705,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=None, help="output root (default: models/ or tests/models/ with --tiny)")
     ap.add_argument("--tiny", action="store_true", help="export the tiny test variants")
-    ap.add_argument("--only", default=None, help="comma-separated model names (%s)" % ",".join(zoo.NAMES))
+    ap.add_argument("--only", default=None, help="comma-separated model names (%s)" % ",".join(zoo.ALL_NAMES))
     ap.add_argument("--no-verify", action="store_true", help="skip the ONNX Runtime comparison")
     ap.add_argument("--threads", type=int, default=1, help="torch / ORT threads (default 1)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    names = zoo.NAMES if not a.only else a.only.split(",")
+    names = zoo.ALL_NAMES if not a.only else a.only.split(",")
     for n in names:
         if n not in BUILDERS:
-            ap.error("unknown model %s (choose from %s)" % (n, ", ".join(zoo.NAMES)))
+            ap.error("unknown model %s (choose from %s)" % (n, ", ".join(zoo.ALL_NAMES)))
     failed = []
     for n in names:
         if not export_one(n, a.tiny, a.out, verify=not a.no_verify, threads=a.threads):

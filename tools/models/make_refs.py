@@ -59,12 +59,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--full", action="store_true", help="full models under models/ instead of the tiny ones")
     ap.add_argument("--root", default=None, help="root folder (default: tests/models, or models with --full)")
-    ap.add_argument("--only", default=None, help="comma-separated model names (%s)" % ",".join(zoo.NAMES))
+    ap.add_argument("--only", default=None, help="comma-separated model names (%s)" % ",".join(zoo.ALL_NAMES))
     ap.add_argument("--threads", type=int, default=1, help="ORT intra-op threads (default 1)")
     a = ap.parse_args()
     if not zoo.ort_available():
         sys.exit("onnxruntime-node missing: run `npm install --ignore-scripts` in %s" % zoo.REPO)
-    names = zoo.NAMES if not a.only else a.only.split(",")
+    names = zoo.ALL_NAMES if not a.only else a.only.split(",")
     bad = [n for n in names if n not in zoo.CONFIGS]
     if bad:
         ap.error("unknown model(s): %s" % ", ".join(bad))

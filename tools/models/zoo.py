@@ -15,6 +15,9 @@ TINY_ROOT = os.path.join(REPO, "tests", "models")
 ORT_RUN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ort_run.js")
 
 NAMES = ["yolov8n", "distilbert", "whisper_encoder", "clip_text", "swinv2_tiny"]
+# Models whose output sizes depend on the input (not part of the five-model benchmark).
+DYNAMIC_NAMES = ["yolov8n_nms"]
+ALL_NAMES = NAMES + DYNAMIC_NAMES
 
 # Each config holds the architecture hyper-parameters read by export.py and the
 # input shapes read by make_inputs().
@@ -26,6 +29,12 @@ CONFIGS = {
         # width 1/16; detect-head hidden widths reduced to keep the file small.
         "tiny": dict(img=64, ch=[4, 8, 16, 32, 64], n=[1, 2, 2, 1], nc=80, reg_max=16,
                      head_c2=16, head_c3=16),
+    },
+    "yolov8n_nms": {
+        "full": dict(img=640, ch=[16, 32, 64, 128, 256], n=[1, 2, 2, 1], nc=80, reg_max=16,
+                     head_c2=None, head_c3=None, candidates=300, max_det=20),
+        "tiny": dict(img=64, ch=[4, 8, 16, 32, 64], n=[1, 2, 2, 1], nc=80, reg_max=16,
+                     head_c2=16, head_c3=16, candidates=40, max_det=5),
     },
     "distilbert": {
         "full": dict(vocab=30522, max_pos=512, dim=768, layers=6, heads=12, ffn=3072, seq=128),
@@ -49,6 +58,7 @@ CONFIGS = {
 
 INPUT_NAMES = {
     "yolov8n": ["images"],
+    "yolov8n_nms": ["images"],
     "distilbert": ["input_ids", "attention_mask"],
     "whisper_encoder": ["input_features"],
     "clip_text": ["input_ids"],
@@ -57,6 +67,7 @@ INPUT_NAMES = {
 
 OUTPUT_NAMES = {
     "yolov8n": ["output0"],
+    "yolov8n_nms": ["det_boxes", "det_scores", "det_classes"],
     "distilbert": ["last_hidden_state"],
     "whisper_encoder": ["last_hidden_state"],
     "clip_text": ["last_hidden_state", "pooler_output"],
@@ -83,7 +94,7 @@ def make_inputs(name, tiny):
     """Deterministic random inputs (dict name -> np.ndarray) for a model variant."""
     c = config(name, tiny)
     rng = np.random.default_rng(input_seed(name, tiny))
-    if name == "yolov8n":
+    if name in ("yolov8n", "yolov8n_nms"):
         return {"images": rng.random((1, 3, c["img"], c["img"]), dtype=np.float32)}
     if name == "distilbert":
         seq = c["seq"]

@@ -1,0 +1,89 @@
+// How a GEMM is split over the thread pool (Google Benchmark), at the shapes of the reference
+// models' weight GEMMs: split M (rows of A and C) or split N (columns of B and C). Each block is
+// one single-threaded OpenBLAS call that packs its share of the split operand and all of the
+// other, so the side to split is the one that duplicates the least packing.
+//
+//   build/bench/gemm_bench [--benchmark_repetitions=5]       # PX_THREADS=2 by default
+#include <benchmark/benchmark.h>
+#include <cblas.h>
+
+#include <cstdlib>
+#include <random>
+#include <vector>
+
+#include "kernels/gemm.h"
+#include "parallax/status.h"
+#include "runtime/thread_pool.h"
+
+using namespace parallax;
+
+namespace {
+
+ThreadPool& Pool() {
+  static ThreadPool pool(std::getenv("PX_THREADS") ? std::atoi(std::getenv("PX_THREADS")) : 2);
+  return pool;
+}
+
+struct Operands {
+  std::vector<float> a, b, c;
+  Operands(int64_t m, int64_t n, int64_t k) : a(m * k), b(k * n), c(m * n) {
+    std::mt19937 rng(1);
+    std::uniform_real_distribution<float> u(-1, 1);
+    for (float& x : a) x = u(rng);
+    for (float& x : b) x = u(rng);
+  }
+};
+
+// split: 0 = the library's choice (Sgemm), 1 = rows of C, 2 = columns of C.
+void Run(benchmark::State& state, int split) {
+  const int64_t m = state.range(0), n = state.range(1), k = state.range(2);
+  static bool loaded = LoadBlas().ok();
+  if (!loaded) {
+    state.SkipWithError("OpenBLAS could not be loaded");
+    return;
+  }
+  Operands o(m, n, k);
+  ThreadPool& pool = Pool();
+  const int64_t parts = pool.threads();
+  for (auto _ : state) {
+    if (split == 0) {
+      Sgemm(&pool, false, false, m, n, k, 1.f, o.a.data(), k, o.b.data(), n, 0.f, o.c.data(), n);
+    } else {
+      const int64_t len = split == 1 ? m : n, step = (len + parts - 1) / parts;
+      pool.ParallelFor(parts, 1, [&](int64_t p0, int64_t p1) {
+        for (int64_t p = p0; p < p1; ++p) {
+          const int64_t lo = p * step, hi = std::min(len, lo + step);
+          if (lo >= hi) continue;
+          if (split == 1) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, hi - lo, n, k, 1.f, o.a.data() + lo * k, k,
+                        o.b.data(), n, 0.f, o.c.data() + lo * n, n);
+          } else {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, hi - lo, k, 1.f, o.a.data(), k,
+                        o.b.data() + lo, n, 0.f, o.c.data() + lo, n);
+          }
+        }
+      });
+    }
+    benchmark::DoNotOptimize(o.c.data());
+  }
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(2.0 * m * n * k, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+}
+
+void Shapes(benchmark::internal::Benchmark* b) {
+  b->Args({128, 768, 768})->Args({128, 3072, 768})->Args({128, 768, 3072});  // DistilBERT
+  b->Args({77, 2048, 512})->Args({77, 512, 2048});                          // CLIP text
+  b->Args({1500, 384, 384})->Args({1500, 1536, 384});                       // Whisper encoder
+  b->Unit(benchmark::kMillisecond);
+}
+
+void BM_Sgemm(benchmark::State& s) { Run(s, 0); }
+void BM_SplitRows(benchmark::State& s) { Run(s, 1); }
+void BM_SplitCols(benchmark::State& s) { Run(s, 2); }
+BENCHMARK(BM_Sgemm)->Apply(Shapes);
+BENCHMARK(BM_SplitRows)->Apply(Shapes);
+BENCHMARK(BM_SplitCols)->Apply(Shapes);
+
+}  // namespace
+
+BENCHMARK_MAIN();
