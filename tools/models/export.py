@@ -599,7 +599,7 @@ class YOLOv8NMS(nn.Module):
         self.candidates = c["candidates"]
         self.register_buffer("max_out", torch.tensor([c["max_det"]], dtype=torch.int64))
         self.register_buffer("iou", torch.tensor([0.45], dtype=torch.float32))
-        self.register_buffer("score", torch.tensor([0.25], dtype=torch.float32))
+        self.register_buffer("score", torch.tensor([0.95], dtype=torch.float32))
 
     def forward(self, images):
         out = self.yolo(images)                       # 1, 4 + nc, A: xywh, class scores
