@@ -8,6 +8,7 @@
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -15,6 +16,7 @@
 #include "fuzz_util.h"
 #include "ir/passes/passes.h"
 #include "memory/planner.h"
+#include "runtime/lanes.h"
 #include "runtime/plan.h"
 #include "runtime/thread_pool.h"
 
@@ -268,13 +270,23 @@ Result PlanAndRun(Graph g, bool optimize, const std::vector<ValueInfo>& infos,
   r.status = g.Link();
   if (r.status.ok() && optimize) r.status = OptimizeGraph(&g);
   if (!r.status.ok()) return r;
-  auto plan = BuildPlan(g, infos, pool);
+  // The parallel plan too (analyzer, branch-aware planner), every multi-branch layer concurrent.
+  PlanOptions po;
+  po.parallel = true;
+  po.threads = 3;
+  po.policy = BranchPolicy::kAll;
+  auto plan = BuildPlan(g, infos, pool, po);
   if (!plan.ok()) {
     r.status = plan.status();
     return r;
   }
   std::string conflict = CheckMemoryPlan((*plan)->buffers, (*plan)->memory);
   if (!conflict.empty()) Fail("CheckMemoryPlan: " + conflict);
+  const ParallelPlan& pp = *(*plan)->parallel;
+  conflict = CheckBranchMemoryPlan(pp.buffers, pp.memory);
+  if (!conflict.empty()) Fail("CheckBranchMemoryPlan: " + conflict);
+  if (pp.memory.order.size() != (*plan)->steps.size()) Fail("the parallel order drops or repeats steps");
+  if (pp.partition.critical_path_ms > pp.partition.work_ms + 1e-9) Fail("critical path longer than the work");
   if ((*plan)->arena_bytes < (*plan)->memory.arena_bytes) Fail("arena smaller than the memory plan");
   for (const ValueSlot& s : (*plan)->slots) {
     if (s.kind != ValueSlot::Kind::kArena) continue;
@@ -291,6 +303,26 @@ Result PlanAndRun(Graph g, bool optimize, const std::vector<ValueInfo>& infos,
   ctx.pool = pool;
   ctx.arena = arena.get();
   r.status = Execute(g, **plan, inputs, ctx, &r.outputs);
+  if (!r.status.ok() || pp.concurrent_layers == 0) return r;
+  // The parallel executor on lanes must give the same bits.
+  const size_t pbytes = ParallelArenaBytes(pp, pp.memory.slab_bytes) + 64;
+  if (pbytes > kMaxArenaBytes) return r;
+  std::unique_ptr<void, decltype(&std::free)> parena(std::aligned_alloc(64, (pbytes + 63) / 64 * 64), &std::free);
+  static LanePool lanes(3);
+  ExecContext pctx;
+  pctx.pool = pool;
+  pctx.arena = parena.get();
+  pctx.lanes = &lanes;
+  pctx.slab_capacity = pp.memory.slab_bytes;
+  std::vector<Tensor> pouts;
+  Status pst = ExecuteParallel(g, **plan, inputs, pctx, &pouts);
+  if (!pst.ok()) Fail("the parallel executor fails where the sequential one runs: " + pst.message());
+  for (size_t i = 0; i < pouts.size(); ++i) {
+    if (pouts[i].shape() != r.outputs[i].shape() || pouts[i].nbytes() != r.outputs[i].nbytes() ||
+        (pouts[i].nbytes() > 0 && std::memcmp(pouts[i].raw(), r.outputs[i].raw(), pouts[i].nbytes()) != 0)) {
+      Fail("output " + std::to_string(i) + " of the parallel executor differs from the sequential one");
+    }
+  }
   return r;
 }
 

@@ -2,6 +2,8 @@
 // same values as the unfused one.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <cmath>
 #include <random>
 
@@ -92,7 +94,7 @@ Graph ConvSilu() {
 
 TEST(Passes, ConvSigmoidMulBecomesConvWithSilu) {
   Graph plain = ConvSilu(), fused = ConvSilu();
-  ASSERT_TRUE(OptimizeGraph(&fused).ok());
+  ASSERT_TRUE(FuseEpilogues(&fused).ok());
   EXPECT_EQ(Ops(fused), (std::vector<std::string>{"Conv"}));
   EXPECT_EQ(fused.nodes[0].GetString("activation", ""), "Silu");
   Tensor x = Random({1, 3, 8, 8}, 3);
@@ -106,8 +108,93 @@ TEST(Passes, SiluIsNotFusedWhenTheConvOutputHasAnotherReader) {
   g.AddNode("Relu", "relu", {c}, {extra});
   g.outputs.push_back(extra);
   Finalize(g);
-  ASSERT_TRUE(OptimizeGraph(&g).ok());
+  ASSERT_TRUE(FuseEpilogues(&g).ok());
   EXPECT_EQ(g.nodes.size(), 4u);
+}
+
+Attribute Ints(std::vector<int64_t> v) {
+  Attribute a;
+  a.kind = Attribute::Kind::kInts;
+  a.ints = std::move(v);
+  return a;
+}
+
+Attribute Int(int64_t v) {
+  Attribute a;
+  a.kind = Attribute::Kind::kInt;
+  a.i = v;
+  return a;
+}
+
+// x ─┬─ Conv3x3+Silu ─ a ─┐
+//    └─ Conv1x1 ───── b ─ Concat(axis 1) ─ MaxPool 3x3 ─ Resize x2 ─ Split(axis 1) ─ y0, y1
+// plus Add(a, 0.5) ─ z read by a graph output directly.
+Graph ConvRegion() {
+  Graph g;
+  ValueId x = g.AddValue("x");
+  g.inputs = {x};
+  ValueId w3 = Const(g, "w3", Random({4, 3, 3, 3}, 11)), b3 = Const(g, "b3", Random({4}, 12));
+  ValueId w1 = Const(g, "w1", Random({2, 3, 1, 1}, 13));
+  ValueId a = g.AddValue("a"), b = g.AddValue("b"), cat = g.AddValue("cat"), mp = g.AddValue("mp");
+  ValueId up = g.AddValue("up"), y0 = g.AddValue("y0"), y1 = g.AddValue("y1"), z = g.AddValue("z");
+  NodeId c3 = g.AddNode("Conv", "c3", {x, w3, b3}, {a});
+  g.nodes[c3].attrs["pads"] = Ints({1, 1, 1, 1});
+  Attribute silu;
+  silu.kind = Attribute::Kind::kString;
+  silu.s = "Silu";
+  g.nodes[c3].attrs["activation"] = silu;
+  g.AddNode("Conv", "c1", {x, w1}, {b});
+  g.nodes[g.AddNode("Concat", "cat", {a, b}, {cat})].attrs["axis"] = Int(1);
+  NodeId pool = g.AddNode("MaxPool", "pool", {cat}, {mp});
+  g.nodes[pool].attrs["kernel_shape"] = Ints({3, 3});
+  g.nodes[pool].attrs["pads"] = Ints({1, 1, 1, 1});
+  Tensor sc = Tensor::Allocate(DataType::kFloat32, {4}).value();
+  const float scales[4] = {1, 1, 2, 2};
+  std::copy(scales, scales + 4, sc.data<float>());
+  ValueId scv = Const(g, "scales", sc);
+  NodeId rs = g.AddNode("Resize", "resize", {mp, kNoValue, scv}, {up});
+  Attribute nearest;
+  nearest.kind = Attribute::Kind::kString;
+  nearest.s = "nearest";
+  g.nodes[rs].attrs["mode"] = nearest;
+  g.nodes[g.AddNode("Split", "split", {up}, {y0, y1})].attrs["axis"] = Int(1);
+  Tensor half = Tensor::Allocate(DataType::kFloat32, {1}).value();
+  half.data<float>()[0] = 0.5f;
+  g.AddNode("Add", "add", {a, Const(g, "half", half)}, {z});
+  g.outputs = {y0, y1, z};
+  Finalize(g);
+  return g;
+}
+
+TEST(Passes, ConvRegionsRunNhwcWithTransposesOnlyAtTheBorders) {
+  Graph plain = ConvRegion(), nhwc = ConvRegion();
+  ASSERT_TRUE(ConvertConvRegionsToNhwc(&nhwc).ok());
+  std::map<std::string, int> ops;
+  for (const Node& n : nhwc.nodes) ++ops[n.op_type];
+  EXPECT_EQ(ops["NhwcConv"], 2);
+  EXPECT_EQ(ops["NhwcMaxPool"], 1);
+  EXPECT_EQ(ops["Conv"], 0);
+  // One transpose into the region (x, shared by both convs), one out per graph output.
+  EXPECT_EQ(ops["Transpose"], 4);
+  for (const Node& n : nhwc.nodes) {
+    if (n.op_type == "Concat" || n.op_type == "Split") EXPECT_EQ(n.GetInt("axis", 0), 3) << n.name;
+  }
+  Tensor x = Random({1, 3, 6, 6}, 14);
+  auto want = RunGraph(plain, {x}), got = RunGraph(nhwc, {x});
+  ASSERT_EQ(got.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) ExpectNear(got[i], want[i], 1e-5f);
+}
+
+TEST(Passes, ALonePointwiseConvStaysNchw) {
+  Graph g;
+  ValueId x = g.AddValue("x");
+  g.inputs = {x};
+  ValueId w = Const(g, "w", Random({2, 3, 1, 1}, 15)), y = g.AddValue("y");
+  g.AddNode("Conv", "c1", {x, w}, {y});
+  g.outputs = {y};
+  Finalize(g);
+  ASSERT_TRUE(ConvertConvRegionsToNhwc(&g).ok());
+  EXPECT_EQ(Ops(g), (std::vector<std::string>{"Conv"}));
 }
 
 // x ─Div(√2)─Erf─Add(1)─┐

@@ -1,10 +1,14 @@
 // parallax — the command-line interface. Subcommands: run, bench, info, analyze, profile, simulate.
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <iostream>
+#include <new>
 
 #include "cli_common.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int Main(int argc, char** argv) {
   using namespace parallax;
   CLI::App app{"parallax: a branch-parallel ONNX inference runtime"};
   app.require_subcommand(1);
@@ -134,4 +138,19 @@ int main(int argc, char** argv) {
     return cli::ProfileCommand(model, inputs, opts, seed, trace_path, profile_runs, profile_warmup, verbose);
   }
   return cli::InfoCommand(model);
+}
+
+}  // namespace
+
+// The library reports errors as Status values; what can still throw is the C++ runtime itself
+// (std::bad_alloc under a tight address-space limit while parsing arguments or loading).
+int main(int argc, char** argv) {
+  try {
+    return Main(argc, argv);
+  } catch (const std::bad_alloc&) {
+    std::fputs("error: out of memory\n", stderr);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+  }
+  return 1;
 }

@@ -7,6 +7,8 @@ Status OptimizeGraph(Graph* graph) {
   PX_RETURN_IF_ERROR(RemoveDeadNodes(graph));
   PX_RETURN_IF_ERROR(FuseGelu(graph));
   PX_RETURN_IF_ERROR(FuseEpilogues(graph));
+  // After the fusions, which match NCHW Conv + activation patterns.
+  PX_RETURN_IF_ERROR(ConvertConvRegionsToNhwc(graph));
   return graph->Link();
 }
 

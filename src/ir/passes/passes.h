@@ -23,4 +23,8 @@ Status FuseGelu(Graph* graph);
 // (fuse_epilogues.cc).
 Status FuseEpilogues(Graph* graph);
 
+// Convolution regions → NHWC (parallax::NhwcConv, NhwcMaxPool, channel-axis Concat/Split,
+// permuted Resize scales), transposes at region borders (layout_nhwc.cc).
+Status ConvertConvRegionsToNhwc(Graph* graph);
+
 }  // namespace parallax

@@ -28,6 +28,7 @@
 
 #include "kernels/gemm.h"
 #include "kernels/kernel_util.h"
+#include "kernels/ops/conv.h"
 #include "kernels/ops/conv_activation.h"
 #include "kernels/ops/conv_geometry.h"
 #include "kernels/ops/conv_xnn.h"
@@ -322,6 +323,13 @@ Status ConvCompute(KernelContext& ctx) {
 }
 
 }  // namespace
+
+Status ConvOutputShape(const Node& node, const Shape& x, const Shape& w, const Shape* b, Shape* out) {
+  SpatialGeometry geo;
+  return ConvShapes(node, x, w, b, &geo, out);
+}
+
+Status ConvNchwCompute(KernelContext& ctx) { return ConvCompute(ctx); }
 
 // Registry rows (referenced from conv_list.cc).
 std::vector<KernelDef> ConvRows() {

@@ -129,18 +129,43 @@ XnnConv2DOp::~XnnConv2DOp() {
   if (op_ != nullptr) xnn_delete_operator(op_);
 }
 
-bool XnnConv2DOp::TryRun(const XnnConvArgs& a, const float* x, float* y, ThreadPool* pool) {
-  if (op_ == nullptr) return false;
+bool XnnConv2DOp::Matches(const XnnConvArgs& a) const {
   // The operator fixes everything but the batch and the input size (setup takes those).
   const XnnConvArgs& b = args_;
-  if (a.C != b.C || a.M != b.M || a.KH != b.KH || a.KW != b.KW || a.SH != b.SH || a.SW != b.SW ||
-      a.DH != b.DH || a.DW != b.DW || a.PT != b.PT || a.PL != b.PL || a.PB != b.PB || a.PR != b.PR ||
-      a.G != b.G) {
-    return false;
-  }
+  return op_ != nullptr && a.C == b.C && a.M == b.M && a.KH == b.KH && a.KW == b.KW && a.SH == b.SH &&
+         a.SW == b.SW && a.DH == b.DH && a.DW == b.DW && a.PT == b.PT && a.PL == b.PL && a.PB == b.PB &&
+         a.PR == b.PR && a.G == b.G;
+}
+
+bool XnnConv2DOp::TryRun(const XnnConvArgs& a, const float* x, float* y, ThreadPool* pool) {
+  if (!Matches(a)) return false;
   std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
   if (!lock.owns_lock()) return false;  // a concurrent run holds the operator
   return Run(a, x, y, pool);
+}
+
+bool XnnConv2DOp::TryRunNhwc(const XnnConvArgs& a, const float* x, float* y, ThreadPool* pool) {
+  if (!Matches(a)) return false;
+  std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
+  if (!lock.owns_lock()) return false;
+  return RunNhwc(a, x, y, pool);
+}
+
+bool XnnConv2DOp::RunNhwc(const XnnConvArgs& a, const float* x, float* y, ThreadPool* pool) {
+  const bool ok = xnn_setup_convolution2d_nhwc_f32(op_, static_cast<size_t>(a.N), static_cast<size_t>(a.H),
+                                                   static_cast<size_t>(a.W), x, y, pool->handle()) ==
+                      xnn_status_success &&
+                  xnn_run_operator(op_, pool->handle()) == xnn_status_success;
+  if (!ok) return false;
+  if (!fused_ && act_.kind != Activation::kNone) {  // elementwise: the layout does not matter
+    const int64_t total = a.N * a.OH * a.OW * a.M, chunk = 16384;
+    pool->ParallelFor((total + chunk - 1) / chunk, 1, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) {
+        ApplyBiasActivation(act_, y + i * chunk, std::min(chunk, total - i * chunk), 0.0f);
+      }
+    });
+  }
+  return true;
 }
 
 bool XnnConv2DOp::Run(const XnnConvArgs& a, const float* x, float* y, ThreadPool* pool) {
@@ -170,6 +195,12 @@ bool XnnConv2D(const XnnConvArgs& a, const float* x, const float* w, const float
                const Activation& act, ThreadPool* pool) {
   std::shared_ptr<XnnConv2DOp> op = XnnConv2DOp::Create(a, w, bias, act);
   return op->ok() && op->Run(a, x, y, pool);  // a private operator: no lock needed
+}
+
+bool XnnConv2DNhwc(const XnnConvArgs& a, const float* x, const float* w, const float* bias, float* y,
+                   const Activation& act, ThreadPool* pool) {
+  std::shared_ptr<XnnConv2DOp> op = XnnConv2DOp::Create(a, w, bias, act);
+  return op->ok() && op->RunNhwc(a, x, y, pool);
 }
 
 }  // namespace parallax::ops

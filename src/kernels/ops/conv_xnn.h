@@ -35,6 +35,10 @@ bool XnnConv2DSupported(const XnnConvArgs& a);
 bool XnnConv2D(const XnnConvArgs& a, const float* x, const float* w, const float* bias, float* y,
                const Activation& act, ThreadPool* pool);
 
+// As XnnConv2D on NHWC data: x (N, H, W, C), y (N, OH, OW, M); w stays OIHW.
+bool XnnConv2DNhwc(const XnnConvArgs& a, const float* x, const float* w, const float* bias, float* y,
+                   const Activation& act, ThreadPool* pool);
+
 // A prepared convolution (weights packed once). Create never returns null: a failed creation
 // gives an operator whose TryRun always returns false, so the caller does not retry per run.
 class XnnConv2DOp {
@@ -49,12 +53,18 @@ class XnnConv2DOp {
   // Same as XnnConv2D. Returns false without touching y when the operator was created for other
   // parameters, failed to create, or is in use by a concurrent run (the caller falls back).
   bool TryRun(const XnnConvArgs& a, const float* x, float* y, ThreadPool* pool);
+  // The same on NHWC data: x (N, H, W, C) and y (N, OH, OW, M), no transposes.
+  bool TryRunNhwc(const XnnConvArgs& a, const float* x, float* y, ThreadPool* pool);
 
  private:
   friend bool XnnConv2D(const XnnConvArgs&, const float*, const float*, const float*, float*,
                         const Activation&, ThreadPool*);
+  friend bool XnnConv2DNhwc(const XnnConvArgs&, const float*, const float*, const float*, float*,
+                            const Activation&, ThreadPool*);
   XnnConv2DOp() = default;
+  bool Matches(const XnnConvArgs& a) const;
   bool Run(const XnnConvArgs& a, const float* x, float* y, ThreadPool* pool);  // lock held
+  bool RunNhwc(const XnnConvArgs& a, const float* x, float* y, ThreadPool* pool);  // lock held
 
   std::mutex mu_;
   xnn_operator_t op_ = nullptr;

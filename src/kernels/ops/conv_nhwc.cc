@@ -1,0 +1,106 @@
+// parallax::NhwcConv — Conv on NHWC activations, for the convolution regions the layout pass
+// (ir/passes/layout_nhwc.cc) keeps in NHWC so that XNNPACK needs no transposes.
+//   X (N, H, W, C); W (M, C/group, KH, KW) and B (M) as in ONNX; Conv's attributes (and the
+//   fused "activation"). Y (N, OH, OW, M).
+// XNNPACK runs it (the operator cached per node with plan state); if XNNPACK refuses, the NCHW
+// Conv runs between two transposes.
+#include <algorithm>
+#include <memory>
+
+#include "kernels/kernel_util.h"
+#include "kernels/ops/conv.h"
+#include "kernels/ops/conv_activation.h"
+#include "kernels/ops/conv_geometry.h"
+#include "kernels/ops/conv_xnn.h"
+#include "runtime/thread_pool.h"
+
+namespace parallax::ops {
+namespace {
+
+Shape ToNchw(const Shape& s) { return {s[0], s[3], s[1], s[2]}; }
+Shape ToNhwc(const Shape& s) { return {s[0], s[2], s[3], s[1]}; }
+
+Status NhwcShapes(const Node& node, const Shape& x, const Shape& w, const Shape* b, Shape* out) {
+  if (x.size() != 4 || w.size() != 4) {
+    return InvalidArgument("NhwcConv expects a 4-D X (N, H, W, C) and W, got X " + ShapeToString(x) +
+                           " and W " + ShapeToString(w));
+  }
+  Shape nchw_out;
+  PX_RETURN_IF_ERROR(ConvOutputShape(node, ToNchw(x), w, b, &nchw_out));
+  *out = ToNhwc(nchw_out);
+  return Status::Ok();
+}
+
+Status NhwcConvInfer(InferContext& ctx) {
+  if (ctx.num_inputs() < 2 || !ctx.has(0) || !ctx.has(1)) return InvalidArgument("NhwcConv expects X and W");
+  for (size_t i = 0; i < ctx.num_inputs(); ++i) {
+    if (ctx.has(i) && ctx.in(i).dtype != DataType::kFloat32) {
+      return NotImplemented("NhwcConv supports float32 only");
+    }
+  }
+  PX_RETURN_IF_ERROR(ParseActivation(ctx.node).status());
+  Shape out;
+  PX_RETURN_IF_ERROR(NhwcShapes(ctx.node, ctx.in(0).shape, ctx.in(1).shape,
+                                ctx.has(2) ? &ctx.in(2).shape : nullptr, &out));
+  ctx.SetOutput(0, DataType::kFloat32, out);
+  return Status::Ok();
+}
+
+// dst = src with the last three axes of each image rotated: (H*W, C) <-> (C, H*W).
+void Rotate(const float* src, float* dst, int64_t n, int64_t rows, int64_t cols, ThreadPool* pool) {
+  ParallelFor(pool, n * cols, std::max<int64_t>(1, 16384 / std::max<int64_t>(rows, 1)), [&](int64_t b, int64_t e) {
+    for (int64_t p = b; p < e; ++p) {
+      const int64_t img = p / cols, c = p % cols;
+      const float* s = src + img * rows * cols + c;
+      float* d = dst + img * rows * cols + c * rows;
+      for (int64_t r = 0; r < rows; ++r) d[r] = s[r * cols];
+    }
+  });
+}
+
+Status NhwcConvCompute(KernelContext& ctx) {
+  const Tensor& X = ctx.in(0);
+  const Tensor& Wt = ctx.in(1);
+  const Tensor* B = ctx.has(2) ? &ctx.in(2) : nullptr;
+  Tensor& Y = ctx.out(0);
+  if (Y.numel() == 0) return Status::Ok();
+  PX_ASSIGN_OR_RETURN(Activation act, ParseActivation(ctx.node));
+  const int64_t N = X.dim(0), H = X.dim(1), W = X.dim(2), C = X.dim(3), M = Wt.dim(0);
+  const int64_t KH = Wt.dim(2), KW = Wt.dim(3);
+  PX_ASSIGN_OR_RETURN(SpatialGeometry g, ComputeConvGeometry(ctx.node, {H, W}, {KH, KW}, false));
+  const XnnConvArgs xa{N,           C,           H,           W,           M,
+                       g.out[0],    g.out[1],    KH,          KW,          g.stride[0],
+                       g.stride[1], g.dilation[0], g.dilation[1], g.pad_begin[0], g.pad_begin[1],
+                       g.pad_end[0], g.pad_end[1], ctx.node.GetInt("group", 1)};
+  const float* bias = B ? B->data<float>() : nullptr;
+  if (XnnConv2DSupported(xa)) {
+    const bool cacheable = ctx.state != nullptr && ctx.is_constant(1) && (B == nullptr || ctx.is_constant(2));
+    if (cacheable) {
+      XnnConv2DOp* op = ctx.state->GetOrCreate<XnnConv2DOp>(
+          [&] { return XnnConv2DOp::Create(xa, Wt.data<float>(), bias, act); });
+      if (op != nullptr && op->TryRunNhwc(xa, X.data<float>(), Y.data<float>(), ctx.pool)) return Status::Ok();
+    }
+    if (XnnConv2DNhwc(xa, X.data<float>(), Wt.data<float>(), bias, Y.data<float>(), act, ctx.pool)) {
+      return Status::Ok();
+    }
+  }
+  // XNNPACK refused: the NCHW kernel between two transposes.
+  PX_ASSIGN_OR_RETURN(Tensor x_nchw, Tensor::Allocate(DataType::kFloat32, ToNchw(X.shape())));
+  PX_ASSIGN_OR_RETURN(Tensor y_nchw, Tensor::Allocate(DataType::kFloat32, ToNchw(Y.shape())));
+  Rotate(X.data<float>(), x_nchw.data<float>(), N, H * W, C, ctx.pool);
+  KernelContext nchw{ctx.node, ctx.inputs, {&y_nchw}, ctx.pool, nullptr, ctx.constant_inputs, nullptr};
+  nchw.inputs[0] = &x_nchw;
+  PX_RETURN_IF_ERROR(ConvNchwCompute(nchw));
+  Rotate(y_nchw.data<float>(), Y.data<float>(), N, M, Y.dim(1) * Y.dim(2), ctx.pool);
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::vector<KernelDef> NhwcConvRows() {
+  return {
+      {"NhwcConv", "parallax", 1, 0, NhwcConvInfer, NhwcConvCompute},
+  };
+}
+
+}  // namespace parallax::ops
