@@ -1,0 +1,131 @@
+// parallax::NhwcConv and parallax::NhwcMaxPool against the NCHW double references
+// (kernels/reference/conv_ref, pool_ref), with the data transposed around them.
+#include <random>
+
+#include "kernel_test_util.h"
+#include "kernels/reference/conv_ref.h"
+#include "kernels/reference/pool_ref.h"
+
+namespace parallax::testing {
+namespace {
+
+// (N, A, B, C) -> (N, C, A, B) when to_nchw, else the inverse.
+Tensor Permute(const Tensor& t, bool to_nchw) {
+  const Shape& s = t.shape();
+  Shape out = to_nchw ? Shape{s[0], s[3], s[1], s[2]} : Shape{s[0], s[2], s[3], s[1]};
+  Tensor r = Tensor::Allocate(DataType::kFloat32, out).value();
+  const int64_t N = s[0];
+  for (int64_t n = 0; n < N; ++n) {
+    if (to_nchw) {  // in (H, W, C) -> out (C, H, W)
+      const int64_t H = s[1], W = s[2], C = s[3];
+      for (int64_t h = 0; h < H; ++h)
+        for (int64_t w = 0; w < W; ++w)
+          for (int64_t c = 0; c < C; ++c)
+            r.data<float>()[((n * C + c) * H + h) * W + w] = t.data<float>()[((n * H + h) * W + w) * C + c];
+    } else {  // in (C, H, W) -> out (H, W, C)
+      const int64_t C = s[1], H = s[2], W = s[3];
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t h = 0; h < H; ++h)
+          for (int64_t w = 0; w < W; ++w)
+            r.data<float>()[((n * H + h) * W + w) * C + c] = t.data<float>()[((n * C + c) * H + h) * W + w];
+    }
+  }
+  return r;
+}
+
+Node NhwcNode(const char* op) {
+  Node n = MakeNode(op, 1);
+  n.domain = "parallax";
+  return n;
+}
+
+TEST(NhwcConv, RandomShapesMatchTheNchwReference) {
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> dim(1, 8), kd(1, 3), sd(1, 2), dd(1, 2), pd(0, 2), gd(1, 3), bd(0, 1);
+  for (int iter = 0; iter < 40; ++iter) {
+    const int64_t g = gd(rng), cg = dim(rng) % 4 + 1, mg = dim(rng) % 4 + 1, kh = kd(rng), kw = kd(rng);
+    ref::ConvParams p;
+    p.strides = {sd(rng), sd(rng)};
+    p.dilations = {dd(rng), dd(rng)};
+    p.pad_begin = {pd(rng), pd(rng)};
+    p.pad_end = {pd(rng), pd(rng)};
+    p.group = g;
+    const int64_t h = (kh - 1) * p.dilations[0] + 1 + dim(rng), w = (kw - 1) * p.dilations[1] + 1 + dim(rng);
+    Tensor x = RandomFloat({1 + iter % 2, g * cg, h, w}, rng), wt = RandomFloat({g * mg, cg, kh, kw}, rng);
+    const bool bias = bd(rng);
+    Tensor b = bias ? RandomFloat({g * mg}, rng) : Tensor();
+    Node n = NhwcNode("NhwcConv");
+    SetInts(n, "strides", p.strides);
+    SetInts(n, "dilations", p.dilations);
+    SetInts(n, "pads", {p.pad_begin[0], p.pad_begin[1], p.pad_end[0], p.pad_end[1]});
+    SetInt(n, "group", g);
+    if (iter % 3 == 0) SetString(n, "activation", "Relu");
+    Tensor expect = ref::ConvRef(x, wt, bias ? &b : nullptr, p);
+    if (iter % 3 == 0) {
+      for (int64_t i = 0; i < expect.numel(); ++i) expect.data<float>()[i] = std::max(0.f, expect.data<float>()[i]);
+    }
+    // Twice with plan state (the cached operator) and once without.
+    KernelState state;
+    for (int run = 0; run < 3; ++run) {
+      auto out = RunKernel(n, {Permute(x, false), wt, b}, nullptr, run < 2 ? &state : nullptr, 0b110);
+      ASSERT_TRUE(out.ok()) << out.status().message();
+      SCOPED_TRACE("iter " + std::to_string(iter) + " run " + std::to_string(run));
+      ExpectClose(Permute((*out)[0], true), expect, 1e-5);
+    }
+  }
+}
+
+TEST(NhwcConv, SiluEpilogueAndErrors) {
+  std::mt19937 rng(8);
+  Tensor x = RandomFloat({1, 4, 6, 6}, rng), wt = RandomFloat({5, 4, 3, 3}, rng);
+  ref::ConvParams p{{1, 1}, {1, 1}, {1, 1}, {1, 1}, 1};
+  Tensor expect = ref::ConvRef(x, wt, nullptr, p);
+  for (int64_t i = 0; i < expect.numel(); ++i) {
+    const float v = expect.data<float>()[i];
+    expect.data<float>()[i] = v / (1.f + std::exp(-v));
+  }
+  Node n = NhwcNode("NhwcConv");
+  SetInts(n, "pads", {1, 1, 1, 1});
+  SetString(n, "activation", "Silu");
+  auto out = RunKernel(n, {Permute(x, false), wt});
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  ExpectClose(Permute((*out)[0], true), expect, 1e-5);
+  // Channels of X (last axis) must match W.
+  EXPECT_FALSE(RunKernel(NhwcNode("NhwcConv"), {RandomFloat({1, 6, 6, 3}, rng), wt}).ok());
+  EXPECT_FALSE(RunKernel(NhwcNode("NhwcConv"), {RandomFloat({6, 6, 4}, rng), wt}).ok());
+}
+
+TEST(NhwcMaxPool, RandomShapesMatchTheNchwReference) {
+  std::mt19937 rng(9);
+  std::uniform_int_distribution<int> dim(1, 9), kd(1, 4), sd(1, 3), cd(0, 1);
+  for (int iter = 0; iter < 40; ++iter) {
+    ref::PoolParams p;
+    p.kernel = {kd(rng), kd(rng)};
+    p.strides = {sd(rng), sd(rng)};
+    p.dilations = {1, 1};
+    p.pad_begin = {std::min<int64_t>(p.kernel[0] - 1, dim(rng) % 2), std::min<int64_t>(p.kernel[1] - 1, dim(rng) % 2)};
+    p.pad_end = p.pad_begin;
+    const int64_t h = p.kernel[0] + dim(rng), w = p.kernel[1] + dim(rng);
+    const bool ceil = cd(rng);
+    for (int d = 0; d < 2; ++d) {
+      const int64_t in = d == 0 ? h : w;
+      const int64_t span = in + p.pad_begin[d] + p.pad_end[d] - p.kernel[d];
+      p.out.push_back((ceil ? (span + p.strides[d] - 1) / p.strides[d] : span / p.strides[d]) + 1);
+      // ONNX: the last window must start inside the input or its left padding.
+      if (ceil && (p.out[d] - 1) * p.strides[d] >= in + p.pad_begin[d]) --p.out[d];
+    }
+    Tensor x = RandomFloat({1 + iter % 2, dim(rng), h, w}, rng);
+    Node n = NhwcNode("NhwcMaxPool");
+    SetInts(n, "kernel_shape", p.kernel);
+    SetInts(n, "strides", p.strides);
+    SetInts(n, "pads", {p.pad_begin[0], p.pad_begin[1], p.pad_end[0], p.pad_end[1]});
+    SetInt(n, "ceil_mode", ceil);
+    auto out = RunKernel(n, {Permute(x, false)});
+    ASSERT_TRUE(out.ok()) << out.status().message();
+    SCOPED_TRACE("iter " + std::to_string(iter));
+    ExpectClose(Permute((*out)[0], true), ref::PoolRef(x, ref::PoolRefKind::kMax, p), 0);
+  }
+}
+
+}  // namespace
+}  // namespace parallax::testing
