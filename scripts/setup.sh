@@ -6,7 +6,8 @@
 set -eu
 PKGS="build-essential cmake pkg-config libonnx-dev libprotobuf-dev protobuf-compiler
 libxnnpack-dev libpthreadpool-dev libopenblas-dev libcli11-dev libgtest-dev libgmock-dev
-libbenchmark-dev nlohmann-json3-dev"
+libbenchmark-dev nlohmann-json3-dev
+ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libclblast-dev"
 if [ "${1:-}" = "--zoo" ]; then
   PKGS="$PKGS python3-torch python3-onnx python3-numpy nodejs npm"
 fi

@@ -1,0 +1,80 @@
+// The OpenCL provider's op table: one row per op, like the CPU registry (src/kernels/
+// registry.cc), assembled from one list per op family file. Each family file also holds the
+// OpenCL C source of its kernels; the provider builds all sources into one program.
+//
+//   matmul.cc         MatMul, Gemm, parallax::FusedMatMul (CLBlast SGEMM + epilogue kernels)
+//   elementwise.cc    Add, Sub, Mul, Div (numpy broadcasting); Relu, Sigmoid, Tanh, Erf,
+//                     Gelu, parallax::Gelu, parallax::Silu
+//   normalization.cc  Softmax, LogSoftmax, LayerNormalization (+ parallax::LayerNormalization)
+//
+// `supports` sees dtypes and static shapes only and must not accept what `run` cannot do;
+// `run` gets host tensors and pre-allocated host outputs (providers/provider.h).
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+#include "kernels/kernel.h"
+#include "providers/opencl/cl_runtime.h"
+
+namespace parallax::opencl {
+
+using ClSupportsFn = bool (*)(const Node& node, const std::vector<ValueInfo>& inputs);
+using ClRunFn = Status (*)(ClRuntime& rt, const Node& node,
+                           const std::vector<const Tensor*>& inputs,
+                           const std::vector<Tensor*>& outputs);
+
+struct ClOp {
+  const char* op_type;
+  const char* domain;  // "" = ai.onnx
+  int since_version;   // first opset this row handles
+  ClSupportsFn supports;
+  ClRunFn run;
+};
+
+std::vector<ClOp> MatMulClOps();
+std::vector<ClOp> ElementwiseClOps();
+std::vector<ClOp> NormalizationClOps();
+
+extern const char* const kMatMulClSource;
+extern const char* const kElementwiseClSource;
+extern const char* const kNormalizationClSource;
+
+// Shared checks for `supports`: a present float32 input with a static, non-empty shape of at
+// most 2^31 - 1 elements (kernels index with 32-bit ints).
+bool IsDenseFloat(const std::vector<ValueInfo>& inputs, size_t i);
+// True when input i is omitted (absent or dtype kUndefined).
+bool IsOmitted(const std::vector<ValueInfo>& inputs, size_t i);
+// For `run`: output i is present with `shape` (the provider checks inputs through `supports`).
+Status CheckOutput(const Node& node, const std::vector<Tensor*>& outputs, size_t i,
+                   const Shape& shape);
+
+// Activations shared by the unary ops and the FusedMatMul epilogue (kernel "activate").
+enum ClActivation : int32_t {
+  kActNone = 0,
+  kActRelu,
+  kActSigmoid,
+  kActTanh,
+  kActErf,
+  kActSilu,
+  kActGelu,      // 0.5 x (1 + erf(x / sqrt 2))
+  kActGeluTanh,  // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+  kActLeakyRelu,
+  kActClip,
+  kActHardSwish,
+};
+
+struct ClActivationParams {
+  ClActivation kind = kActNone;
+  float alpha = 0.01f;                  // LeakyRelu slope
+  float lo = -INFINITY, hi = INFINITY;  // Clip bounds
+};
+
+// out[i] = act(in[i] + (bias ? bias[i % cols] : 0)) for i < n; `out` may be `in`.
+Status RunActivation(ClRuntime& rt, const ClBuffer& in, const ClBuffer& out, const ClBuffer* bias,
+                     int64_t cols, int64_t n, const ClActivationParams& act);
+
+}  // namespace parallax::opencl

@@ -1,0 +1,287 @@
+// The OpenCL provider against the CPU kernels: every supported op on random shapes (fixed
+// seeds), including broadcasting, batched MatMul, Gemm transposes and 1-element tensors;
+// Supports() refusals; clean errors for a bad device index. Without an OpenCL device (or in a
+// build without OpenCL) the comparisons are skipped with the reason. On POCL the first run
+// compiles the kernels with LLVM (~20 s, mostly CLBlast's SGEMM); later runs hit POCL's cache.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../kernels/kernel_test_util.h"
+#include "providers/provider.h"
+
+namespace parallax {
+namespace {
+
+using testing::FloatTensor;
+using testing::Int64Tensor;
+using testing::MakeNode;
+using testing::RandomFloat;
+using testing::SetFloat;
+using testing::SetInt;
+using testing::SetString;
+
+std::vector<ValueInfo> Infos(const std::vector<Tensor>& inputs) {
+  std::vector<ValueInfo> infos(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i].defined()) infos[i] = ValueInfo{inputs[i].dtype(), inputs[i].shape(), nullptr};
+  }
+  return infos;
+}
+
+Node ParallaxNode(const std::string& op, int num_outputs = 1) {
+  Node n = MakeNode(op, 1, num_outputs);
+  n.domain = "parallax";
+  return n;
+}
+
+class OpenClProviderTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto p = CreateOpenClProvider(0);
+    if (p.ok()) {
+      provider_ = std::move(p).value();
+    } else {
+      skip_reason_ = p.status().message();
+    }
+  }
+  static void TearDownTestSuite() { provider_.reset(); }
+  void SetUp() override {
+    if (!provider_) GTEST_SKIP() << "OpenCL provider unavailable, tests skipped: " << skip_reason_;
+  }
+
+  // Runs `node` on the CPU kernel and on the provider; outputs must agree to `tol` (relative
+  // to the largest reference magnitude).
+  void Compare(const Node& node, const std::vector<Tensor>& inputs, double tol = 1e-4) {
+    SCOPED_TRACE(node.op_type);
+    ASSERT_TRUE(provider_->Supports(node, Infos(inputs))) << node.op_type << " not supported";
+    auto cpu = testing::RunKernel(node, inputs);
+    ASSERT_TRUE(cpu.ok()) << cpu.status().message();
+    std::vector<Tensor> dev;
+    std::vector<Tensor*> outs;
+    for (const Tensor& t : *cpu) dev.push_back(Tensor::Allocate(t.dtype(), t.shape()).value());
+    for (Tensor& t : dev) outs.push_back(&t);
+    std::vector<const Tensor*> ins;
+    for (const Tensor& t : inputs) ins.push_back(t.defined() ? &t : nullptr);
+    const Status st = provider_->Run(node, ins, outs);
+    ASSERT_TRUE(st.ok()) << st.message();
+    for (size_t i = 0; i < dev.size(); ++i) testing::ExpectClose(dev[i], (*cpu)[i], tol);
+  }
+
+  static std::unique_ptr<ExecutionProvider> provider_;
+  static std::string skip_reason_;
+};
+
+std::unique_ptr<ExecutionProvider> OpenClProviderTest::provider_;
+std::string OpenClProviderTest::skip_reason_;
+
+TEST(OpenClProviderCreate, BadDeviceIndexIsACleanError) {
+  for (int index : {-1, 1000}) {
+    auto p = CreateOpenClProvider(index);
+    ASSERT_FALSE(p.ok());
+    EXPECT_TRUE(p.status().code() == StatusCode::kNotFound ||
+                p.status().code() == StatusCode::kNotImplemented)
+        << p.status().message();
+    EXPECT_FALSE(p.status().message().empty());
+  }
+}
+
+TEST_F(OpenClProviderTest, Name) {
+  EXPECT_EQ(provider_->name().rfind("opencl:", 0), 0u) << provider_->name();
+}
+
+TEST_F(OpenClProviderTest, MatMul2D) {
+  std::mt19937 rng(1);
+  std::uniform_int_distribution<int64_t> dim(1, 70);
+  for (int i = 0; i < 4; ++i) {
+    const int64_t M = dim(rng), K = dim(rng), N = dim(rng);
+    Compare(MakeNode("MatMul"), {RandomFloat({M, K}, rng), RandomFloat({K, N}, rng)});
+  }
+  Compare(MakeNode("MatMul"), {RandomFloat({1, 1}, rng), RandomFloat({1, 1}, rng)});  // 1 element
+  Compare(MakeNode("MatMul"), {RandomFloat({200, 150}, rng), RandomFloat({150, 90}, rng)});
+}
+
+TEST_F(OpenClProviderTest, MatMulBatchedAndBroadcast) {
+  std::mt19937 rng(2);
+  const Node mm = MakeNode("MatMul");
+  Compare(mm, {RandomFloat({2, 3, 5, 7}, rng), RandomFloat({7, 6}, rng)});     // batch folds into M
+  Compare(mm, {RandomFloat({2, 1, 5, 7}, rng), RandomFloat({3, 7, 4}, rng)});  // both broadcast
+  Compare(mm, {RandomFloat({5, 7}, rng), RandomFloat({4, 7, 3}, rng)});        // A broadcast
+  Compare(mm,
+          {RandomFloat({3, 4, 9, 16}, rng), RandomFloat({3, 4, 16, 9}, rng)});  // attention-like
+  Compare(mm, {RandomFloat({7}, rng), RandomFloat({7, 3}, rng)});               // 1-D A
+  Compare(mm, {RandomFloat({2, 5, 7}, rng), RandomFloat({7}, rng)});            // 1-D B
+  Compare(mm, {RandomFloat({7}, rng), RandomFloat({7}, rng)});                  // dot: rank 0 out
+}
+
+TEST_F(OpenClProviderTest, Gemm) {
+  std::mt19937 rng(3);
+  std::uniform_int_distribution<int64_t> dim(1, 40);
+  for (int ta = 0; ta < 2; ++ta) {
+    for (int tb = 0; tb < 2; ++tb) {
+      const int64_t M = dim(rng), K = dim(rng), N = dim(rng);
+      Node n = MakeNode("Gemm", 13);
+      SetInt(n, "transA", ta);
+      SetInt(n, "transB", tb);
+      SetFloat(n, "alpha", 0.5f + ta);
+      SetFloat(n, "beta", 2.0f - tb);
+      Tensor a = RandomFloat(ta ? Shape{K, M} : Shape{M, K}, rng);
+      Tensor b = RandomFloat(tb ? Shape{N, K} : Shape{K, N}, rng);
+      Compare(n, {a, b});
+      for (Shape cs : {Shape{N}, Shape{M, 1}, Shape{M, N}, Shape{1, 1}, Shape{}}) {
+        Compare(n, {a, b, RandomFloat(cs, rng)});
+      }
+    }
+  }
+  Node zero_beta = MakeNode("Gemm", 13);
+  SetFloat(zero_beta, "beta", 0.0f);
+  Compare(zero_beta, {RandomFloat({4, 3}, rng), RandomFloat({3, 5}, rng), RandomFloat({5}, rng)});
+}
+
+TEST_F(OpenClProviderTest, FusedMatMul) {
+  std::mt19937 rng(4);
+  for (const char* act : {"", "Relu", "Gelu", "Silu", "Clip"}) {
+    Node n = ParallaxNode("FusedMatMul");
+    if (*act) SetString(n, "activation", act);
+    if (std::string(act) == "Clip") {
+      SetFloat(n, "activation_min", -0.2f);
+      SetFloat(n, "activation_max", 0.3f);
+    }
+    Compare(n, {RandomFloat({2, 3, 5, 8}, rng), RandomFloat({8, 6}, rng), RandomFloat({6}, rng)});
+    Compare(n, {RandomFloat({17, 9}, rng), RandomFloat({9, 13}, rng)});  // no bias
+  }
+}
+
+TEST_F(OpenClProviderTest, BinaryBroadcasting) {
+  std::mt19937 rng(5);
+  const std::vector<std::pair<Shape, Shape>> shapes = {
+      {{3, 4, 5}, {3, 4, 5}}, {{3, 4, 5}, {5}}, {{3, 1, 5}, {4, 1}},
+      {{}, {2, 3}},           {{1}, {1}},       {{2, 1, 3, 1, 2, 1}, {1, 4, 1, 3, 1, 5}},
+      {{6, 1}, {1, 7}}};
+  for (const char* op : {"Add", "Sub", "Mul", "Div"}) {
+    for (const auto& [sa, sb] : shapes) {
+      // Div: denominators away from zero.
+      Compare(MakeNode(op, 14), {RandomFloat(sa, rng), RandomFloat(sb, rng, 0.5f, 2.0f)});
+    }
+  }
+}
+
+TEST_F(OpenClProviderTest, Unary) {
+  std::mt19937 rng(6);
+  for (const char* op : {"Relu", "Sigmoid", "Tanh", "Erf"}) {
+    Compare(MakeNode(op, 13), {RandomFloat({3, 7, 11}, rng, -6.f, 6.f)});
+    Compare(MakeNode(op, 13), {RandomFloat({1}, rng, -6.f, 6.f)});
+  }
+  for (const char* op : {"Silu", "Gelu"}) {
+    Compare(ParallaxNode(op), {RandomFloat({5, 33}, rng, -6.f, 6.f)});
+  }
+  Node gelu = MakeNode("Gelu", 20);
+  Compare(gelu, {RandomFloat({4, 9}, rng, -6.f, 6.f)});
+  SetString(gelu, "approximate", "tanh");
+  Compare(gelu, {RandomFloat({4, 9}, rng, -6.f, 6.f)});
+}
+
+TEST_F(OpenClProviderTest, Softmax) {
+  std::mt19937 rng(7);
+  for (const char* op : {"Softmax", "LogSoftmax"}) {
+    for (int64_t axis : {-1, 0, 1}) {
+      Node n = MakeNode(op, 13);
+      SetInt(n, "axis", axis);
+      Compare(n, {RandomFloat({3, 5, 7}, rng, -4.f, 4.f)});
+    }
+    Compare(MakeNode(op, 13), {RandomFloat({4, 300}, rng, -4.f, 4.f)});  // rows longer than a group
+    Compare(MakeNode(op, 13), {RandomFloat({1}, rng)});
+    Node old = MakeNode(op, 11);  // opset < 13: coerced to 2-D at axis 1
+    Compare(old, {RandomFloat({2, 3, 4}, rng, -4.f, 4.f)});
+  }
+}
+
+TEST_F(OpenClProviderTest, LayerNormalization) {
+  std::mt19937 rng(8);
+  Node last = MakeNode("LayerNormalization", 17);
+  Compare(last, {RandomFloat({6, 40}, rng), RandomFloat({40}, rng), RandomFloat({40}, rng)});
+  Compare(last, {RandomFloat({3, 2, 300}, rng), RandomFloat({300}, rng)});  // no bias, long rows
+  Node axis1 = MakeNode("LayerNormalization", 17, 3);  // with Mean and InvStdDev
+  SetInt(axis1, "axis", 1);
+  SetFloat(axis1, "epsilon", 1e-3f);
+  Compare(axis1,
+          {RandomFloat({2, 3, 4, 5}, rng), RandomFloat({1, 4, 5}, rng), RandomFloat({5}, rng)});
+  Node fused = ParallaxNode("LayerNormalization");
+  Compare(fused, {RandomFloat({1, 1}, rng), RandomFloat({1}, rng), RandomFloat({1}, rng)});
+}
+
+TEST_F(OpenClProviderTest, ConcurrentRunsAreSerialised) {
+  std::mt19937 rng(10);
+  const Tensor a = RandomFloat({33, 20}, rng), b = RandomFloat({20, 17}, rng);
+  auto ref = testing::RunKernel(MakeNode("MatMul"), {a, b});
+  ASSERT_TRUE(ref.ok());
+  std::vector<Tensor> outs;
+  for (int t = 0; t < 4; ++t) {
+    outs.push_back(Tensor::Allocate(DataType::kFloat32, {33, 17}).value());
+  }
+  std::vector<Status> status(4);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int r = 0; r < 10 && status[t].ok(); ++r) {
+        status[t] = provider_->Run(MakeNode("MatMul"), {&a, &b}, {&outs[t]});
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  for (int t = 0; t < 4; ++t) {
+    ASSERT_TRUE(status[t].ok()) << status[t].message();
+    testing::ExpectClose(outs[t], (*ref)[0], 1e-4);
+  }
+}
+
+TEST_F(OpenClProviderTest, RefusesWhatItCannotRun) {
+  std::mt19937 rng(9);
+  const Tensor f = RandomFloat({2, 3}, rng);
+  const Tensor i64 = Int64Tensor({2, 3}, {1, 2, 3, 4, 5, 6});
+  EXPECT_FALSE(provider_->Supports(MakeNode("Add", 14), Infos({i64, i64})));
+  EXPECT_FALSE(provider_->Supports(MakeNode("Add", 14), Infos({f, i64})));
+  EXPECT_FALSE(
+      provider_->Supports(MakeNode("Add", 6), Infos({f, f})));  // legacy broadcast attribute
+  EXPECT_FALSE(provider_->Supports(MakeNode("Conv", 13), Infos({f, f})));
+  EXPECT_FALSE(provider_->Supports(MakeNode("NoSuchOp", 13), Infos({f})));
+  EXPECT_FALSE(provider_->Supports(MakeNode("Relu", 13), Infos({i64})));
+  EXPECT_FALSE(provider_->Supports(MakeNode("MatMul"), Infos({f, f})));  // [2,3] x [2,3]
+  EXPECT_FALSE(provider_->Supports(MakeNode("Add", 14), Infos({f, RandomFloat({4}, rng)})));
+  EXPECT_FALSE(
+      provider_->Supports(MakeNode("Relu", 13), {ValueInfo{DataType::kFloat32, {-1, 3}, nullptr}}));
+  EXPECT_FALSE(
+      provider_->Supports(MakeNode("Relu", 13), {ValueInfo{DataType::kFloat32, {0, 3}, nullptr}}));
+  EXPECT_FALSE(
+      provider_->Supports(MakeNode("Relu", 13), {ValueInfo{DataType::kFloat64, {2, 3}, nullptr}}));
+  Node gelu = MakeNode("Gelu", 20);
+  SetString(gelu, "approximate", "sigmoid");
+  EXPECT_FALSE(provider_->Supports(gelu, Infos({f})));
+  EXPECT_FALSE(provider_->Supports(MakeNode("Gelu", 17), Infos({f})));  // ai.onnx Gelu is opset 20
+  Node softmax = MakeNode("Softmax", 13);
+  SetInt(softmax, "axis", 2);
+  EXPECT_FALSE(provider_->Supports(softmax, Infos({f})));
+  Node ln = MakeNode("LayerNormalization", 17);
+  SetInt(ln, "stash_type", 0);
+  EXPECT_FALSE(provider_->Supports(ln, Infos({f, RandomFloat({3}, rng)})));
+  Node fused = ParallaxNode("FusedMatMul");
+  SetString(fused, "activation", "Mystery");
+  EXPECT_FALSE(provider_->Supports(fused, Infos({f, RandomFloat({3, 4}, rng)})));
+
+  // Run refuses the same, and checks the outputs it is given.
+  Tensor out = Tensor::Allocate(DataType::kInt64, {2, 3}).value();
+  Status st = provider_->Run(MakeNode("Add", 14), {&i64, &i64}, {&out});
+  EXPECT_EQ(st.code(), StatusCode::kNotImplemented) << st.message();
+  Tensor wrong = Tensor::Allocate(DataType::kFloat32, {3, 2}).value();
+  st = provider_->Run(MakeNode("Relu", 13), {&f}, {&wrong});
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << st.message();
+  st = provider_->Run(MakeNode("Relu", 13), {&f}, {nullptr});
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << st.message();
+}
+
+}  // namespace
+}  // namespace parallax
