@@ -39,6 +39,7 @@ StatusOr<DeviceProfile> LoadDeviceProfile(const std::string& path);
 struct CapabilityProfile {
   std::string name;
   std::set<std::string> ops;       // op types the accelerator runs (float32)
+  bool all_ops = false;            // no list: whatever the provider supports
   bool static_shapes_only = true;  // dynamic steps always fall back
 };
 

@@ -19,6 +19,7 @@ struct StepReport {
   double flops = 0;
   size_t bytes = 0;          // bytes read and written
   bool dynamic = false;      // output shapes decided at run time
+  bool on_accelerator = false;
 };
 
 struct BranchReport {

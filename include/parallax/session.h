@@ -42,6 +42,15 @@ struct SessionOptions {
   // RLIMIT_AS) less `memory_margin` of it.
   size_t memory_budget = 0;
   double memory_margin = 0.10;
+  // Accelerator: "" (CPU only), "opencl" or "opencl:N" (device N of all OpenCL platforms).
+  // When the device cannot be opened the session runs on the CPU and accelerator_note() says
+  // why. Nodes go to the accelerator when the provider supports them, the op is in
+  // `accelerator_ops` (a capability profile file; "" = everything the provider runs), and —
+  // with a `device_profile` file — the region passes its cost model (analysis/placement.h);
+  // without one every supported region is offloaded.
+  std::string accelerator;
+  std::string accelerator_ops;
+  std::string device_profile;
 };
 
 // What one Run did (Session::Run's optional out-parameter).
@@ -80,6 +89,7 @@ struct PlanStats {
   size_t nodes_executed = 0;   // nodes left after folding
   size_t nodes_folded = 0;     // nodes evaluated at plan time
   size_t dynamic_values = 0;   // values whose size is only known at run time
+  size_t accelerator_steps = 0;  // steps the accelerator runs
   // The parallel schedule (zero in sequential mode).
   size_t sequential_arena_bytes = 0;  // one arena, topological order
   size_t parallel_arena_bytes = 0;    // shared region + the largest layer's branch arenas
@@ -108,6 +118,9 @@ class Session {
   const std::vector<IoInfo>& inputs() const;
   const std::vector<IoInfo>& outputs() const;
   int threads() const;
+  // The accelerator in use ("" = CPU only) and, when one was asked for but is not used, why.
+  const std::string& accelerator() const;
+  const std::string& accelerator_note() const;
 
   // Runs the model. Every graph input must be given once, with the declared dtype and a shape
   // compatible with the declared one. Returns all graph outputs in declaration order.

@@ -29,7 +29,9 @@ PlacementResult Place(const PlacementInput& in, const CapabilityProfile& caps, c
       deps[s].insert(deps[p].begin(), deps[p].end());
       if (r.region_of[p] >= 0) deps[s].insert(r.region_of[p]);
     }
-    const bool supported = caps.ops.count(in.op[s]) > 0 && !(caps.static_shapes_only && in.dynamic[s]);
+    const bool supported = (caps.all_ops || caps.ops.count(in.op[s]) > 0) &&
+                           !(caps.static_shapes_only && in.dynamic[s]) &&
+                           (in.provider_ok.empty() || in.provider_ok[s]);
     if (!supported) continue;
     int32_t join = -1;
     for (int32_t p : in.graph.preds[s]) {

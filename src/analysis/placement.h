@@ -29,6 +29,7 @@ struct PlacementInput {
   std::vector<std::string> op;     // per step, op type
   std::vector<bool> dynamic;       // per step: shapes known only at run time
   std::vector<size_t> out_bytes;   // per step: bytes it produces
+  std::vector<bool> provider_ok;   // per step: the provider can run it (empty = no provider check)
 };
 
 struct Region {

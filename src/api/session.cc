@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cstdlib>
 #include <mutex>
+#include <optional>
 
 #include "ir/passes/passes.h"
 #include "kernels/gemm.h"
 #include "kernels/registry.h"
 #include "onnx/loader.h"
+#include "providers/provider.h"
 #include "runtime/lanes.h"
 #include "runtime/memory_budget.h"
 #include "runtime/plan.h"
@@ -22,6 +24,10 @@ struct Session::Impl {
   std::unique_ptr<ThreadPool> pool;
   std::unique_ptr<LanePool> lanes;
   SessionOptions options;
+  std::unique_ptr<ExecutionProvider> provider;  // null: CPU only
+  std::string accelerator, accelerator_note;
+  std::optional<CapabilityProfile> accelerator_ops;
+  std::optional<DeviceProfile> device;
 
   struct CachedPlan {
     std::unique_ptr<ExecutionPlan> plan;
@@ -65,6 +71,40 @@ Status CheckOps(const Graph& g) {
   return Status::Ok();
 }
 
+// --accelerator opencl[:N]: a device that cannot be opened is not an error (the session runs on
+// the CPU and says why); bad profile files are.
+Status OpenAccelerator(const SessionOptions& o, Session::Impl* impl) {
+  if (!o.accelerator_ops.empty()) {
+    PX_ASSIGN_OR_RETURN(CapabilityProfile caps, LoadCapabilityProfile(o.accelerator_ops));
+    impl->accelerator_ops = std::move(caps);
+  }
+  if (!o.device_profile.empty()) {
+    PX_ASSIGN_OR_RETURN(DeviceProfile dev, LoadDeviceProfile(o.device_profile));
+    impl->device = std::move(dev);
+  }
+  if (o.accelerator.empty()) return Status::Ok();
+  int index = 0;
+  if (o.accelerator.rfind("opencl", 0) != 0 ||
+      (o.accelerator.size() > 6 && (o.accelerator[6] != ':' || o.accelerator.size() == 7))) {
+    return InvalidArgument("unknown accelerator '" + o.accelerator + "' (expected opencl or opencl:N)");
+  }
+  if (o.accelerator.size() > 7) {
+    const std::string num = o.accelerator.substr(7);
+    if (num.find_first_not_of("0123456789") != std::string::npos || num.size() > 6) {
+      return InvalidArgument("accelerator '" + o.accelerator + "': N must be a device number");
+    }
+    index = std::stoi(num);
+  }
+  auto provider = CreateOpenClProvider(index);
+  if (!provider.ok()) {
+    impl->accelerator_note = "no accelerator: " + provider.status().message() + "; running on the CPU only";
+    return Status::Ok();
+  }
+  impl->provider = std::move(provider).value();
+  impl->accelerator = impl->provider->name();
+  return Status::Ok();
+}
+
 StatusOr<std::unique_ptr<Session>> Finish(Model model, const SessionOptions& options) {
   PX_RETURN_IF_ERROR(LoadBlas());
   PX_RETURN_IF_ERROR(CheckOps(*model.graph));
@@ -75,6 +115,7 @@ StatusOr<std::unique_ptr<Session>> Finish(Model model, const SessionOptions& opt
   impl->options = options;
   impl->pool = std::make_unique<ThreadPool>(options.threads);
   impl->lanes = std::make_unique<LanePool>(impl->pool->threads());
+  PX_RETURN_IF_ERROR(OpenAccelerator(options, impl.get()));
   for (ValueId v : model.graph->inputs) impl->inputs.push_back(MakeIo(*model.graph, v));
   for (ValueId v : model.graph->outputs) impl->outputs.push_back(MakeIo(*model.graph, v));
   return std::unique_ptr<Session>(new Session(std::move(impl)));
@@ -101,6 +142,8 @@ StatusOr<std::unique_ptr<Session>> Session::LoadFromBytes(const void* data, size
 const std::vector<IoInfo>& Session::inputs() const { return impl_->inputs; }
 const std::vector<IoInfo>& Session::outputs() const { return impl_->outputs; }
 int Session::threads() const { return impl_->pool->threads(); }
+const std::string& Session::accelerator() const { return impl_->accelerator; }
+const std::string& Session::accelerator_note() const { return impl_->accelerator_note; }
 
 Status Session::Impl::Validate(const NamedTensors& given, std::vector<Tensor>* ordered) const {
   ordered->assign(inputs.size(), Tensor());
@@ -153,6 +196,9 @@ StatusOr<std::shared_ptr<Session::Impl::CachedPlan>> Session::Impl::GetPlan(
   po.parallel = options.mode == ExecutionMode::kParallel;
   po.threads = pool->threads();
   po.policy = options.all_branches_concurrent ? BranchPolicy::kAll : BranchPolicy::kAuto;
+  po.provider = provider.get();
+  po.accelerator_ops = accelerator_ops ? &*accelerator_ops : nullptr;
+  po.device = device ? &*device : nullptr;
   PX_ASSIGN_OR_RETURN(auto plan, BuildPlan(*graph, infos, pool.get(), po));
   auto cached = std::make_shared<CachedPlan>();
   cached->plan = std::move(plan);
@@ -297,6 +343,7 @@ StatusOr<PlanReport> Session::Report(const NamedTensors& inputs) {
     sr.op = n.domain.empty() ? n.op_type : n.domain + "::" + n.op_type;
     if (const Attribute* act = n.attr("activation"); act && !act->s.empty()) sr.op += "+" + act->s;
     sr.dynamic = plan.steps[s].dynamic;
+    sr.on_accelerator = plan.steps[s].provider != nullptr;
     if (pp) {
       sr.branch = pp->partition.branch_of[s];
       sr.layer = pp->partition.branches[sr.branch].layer;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "providers/provider.h"
 #include "runtime/lanes.h"
 
 #include "runtime/plan.h"
@@ -123,6 +124,10 @@ struct RunState {
       for (size_t i = 0; i < node.outputs.size() && i < outs.size(); ++i) {
         vals[node.outputs[i]] = std::move(outs[i]);
       }
+    } else if (step.provider != nullptr) {
+      std::vector<Tensor*> outs;
+      for (ValueId v : node.outputs) outs.push_back(v == kNoValue ? nullptr : &vals[v]);
+      PX_RETURN_IF_ERROR(step.provider->Run(node, ins, outs).WithPrefix(node.Describe()));
     } else if (!step.aliased) {
       std::vector<Tensor*> outs;
       outs.reserve(node.outputs.size());

@@ -5,6 +5,8 @@
 //   buffers ──PlanBranchMemory──> shared region + per-branch arenas
 #include <algorithm>
 
+#include "analysis/placement.h"
+#include "providers/provider.h"
 #include "runtime/plan.h"
 
 namespace parallax {
@@ -16,6 +18,60 @@ TensorInfo Describe(const ExecutionPlan& plan, ValueId v) {
   if (s.kind == ValueSlot::Kind::kDynamic || s.kind == ValueSlot::Kind::kUnused) return {};
   return TensorInfo{s.shape, static_cast<size_t>(std::max<int64_t>(NumElements(s.shape), 0)) *
                                  DataTypeSize(s.dtype)};
+}
+
+// Marks the steps the accelerator runs (PlanStep::provider) and makes their cost what the CPU
+// spends on them: the device time (from the device profile, or the CPU estimate without one),
+// not sped up by CPU threads, so a lane that waits for the device is cheap to give it.
+void PlaceOnAccelerator(const Graph& graph, ExecutionPlan* plan, const PlanOptions& options,
+                        const StepGraph& dag, StepCosts* costs) {
+  const int32_t n = static_cast<int32_t>(plan->steps.size());
+  PlacementInput in;
+  in.graph.preds = dag.preds;  // cost_ms left empty: the device profile's CPU model
+  in.cost = costs->cost;
+  for (int32_t s = 0; s < n; ++s) {
+    const PlanStep& step = plan->steps[s];
+    const Node& node = graph.nodes[step.node];
+    in.op.push_back(node.op_type);
+    in.dynamic.push_back(step.dynamic);
+    size_t bytes = 0;
+    for (ValueId v : node.outputs) bytes += Describe(*plan, v).bytes;
+    in.out_bytes.push_back(bytes);
+    bool ok = !step.dynamic && !step.aliased;
+    if (ok) {
+      std::vector<ValueInfo> infos;
+      for (ValueId v : node.inputs) {
+        if (v == kNoValue) {
+          infos.push_back(ValueInfo{});
+          continue;
+        }
+        const ValueSlot& slot = plan->slots[v];
+        infos.push_back(ValueInfo{slot.dtype, slot.shape,
+                                  slot.kind == ValueSlot::Kind::kConstant ? slot.constant : nullptr});
+      }
+      ok = options.provider->Supports(node, infos);
+    }
+    in.provider_ok.push_back(ok);
+  }
+  CapabilityProfile all;
+  all.all_ops = true;
+  DeviceProfile everything;  // no profile: offload every supported region
+  everything.accel_gflops = everything.accel_gbytes_per_s = everything.transfer_gbytes_per_s = 1e9;
+  everything.min_region_flops = 0;
+  everything.beta = 0;
+  const DeviceProfile& device = options.device ? *options.device : everything;
+  PlacementResult placed = Place(in, options.accelerator_ops ? *options.accelerator_ops : all, device);
+  for (int32_t s = 0; s < n; ++s) {
+    if (!placed.on_accel[s]) continue;
+    plan->steps[s].provider = options.provider;
+    ++plan->stats.accelerator_steps;
+    NodeCost& c = costs->cost[s];
+    if (options.device) {
+      costs->ms1[s] = 1e3 * std::max(c.flops / (device.accel_gflops * 1e9), c.bytes / (device.accel_gbytes_per_s * 1e9));
+    }
+    c.items = 0;  // CPU threads do not speed the device up
+    c.compute_bound = false;
+  }
 }
 
 }  // namespace
@@ -97,6 +153,8 @@ void BuildParallelPlan(const Graph& graph, ExecutionPlan* plan, const PlanOption
     pp->costs.ms1[s] = steps[s].aliased ? 0.0005 : EstimateMs(pp->costs.cost[s], options.cost);
     g.cost_ms[s] = pp->costs.ms1[s];
   }
+  if (options.provider != nullptr) PlaceOnAccelerator(graph, plan, options, g, &pp->costs);
+  for (int32_t s = 0; s < n; ++s) g.cost_ms[s] = pp->costs.ms1[s];
   pp->partition = Partition(g);
   pp->dag = g;
   std::vector<bool> is_output(plan->slots.size(), false);

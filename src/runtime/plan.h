@@ -16,6 +16,7 @@
 #include "kernels/kernel.h"
 #include "memory/branch_planner.h"
 #include "memory/planner.h"
+#include "parallax/device.h"
 #include "parallax/session.h"
 #include "runtime/scheduler.h"
 
@@ -23,6 +24,7 @@ namespace parallax {
 
 class ThreadPool;
 class LanePool;
+class ExecutionProvider;
 
 struct ValueSlot {
   enum class Kind {
@@ -49,6 +51,7 @@ struct PlanStep {
   std::vector<ValueId> release;  // dynamic values whose last reader is this step
   uint64_t constant_inputs = 0;  // bit i: input i is a plan constant (KernelContext)
   std::shared_ptr<KernelState> state = std::make_shared<KernelState>();
+  ExecutionProvider* provider = nullptr;  // runs the step instead of the CPU kernel
 };
 
 // The parallel schedule of a plan: branches, layers, per-layer concurrency, and the
@@ -78,10 +81,15 @@ struct ExecutionPlan {
 };
 
 struct PlanOptions {
-  bool parallel = false;  // also build the ParallelPlan
+  bool parallel = false;  // also build the ParallelPlan (always built with a provider)
   int threads = 1;        // the thread budget the parallel plan divides
   BranchPolicy policy = BranchPolicy::kAuto;
   CostParams cost;
+  // Accelerator placement (analysis/placement.h): steps go to `provider` when it supports them
+  // and they fall in an offloaded region. Without a device profile, every region is offloaded.
+  ExecutionProvider* provider = nullptr;
+  const CapabilityProfile* accelerator_ops = nullptr;  // null = all ops
+  const DeviceProfile* device = nullptr;
 };
 
 // What Execute needs besides the plan and the inputs.

@@ -265,7 +265,7 @@ StatusOr<std::unique_ptr<ExecutionPlan>> BuildPlan(const Graph& graph,
   }
   PlanBuilder builder(graph, pool);
   PX_ASSIGN_OR_RETURN(auto plan, builder.Build(inputs));
-  if (options.parallel) BuildParallelPlan(graph, plan.get(), options);
+  if (options.parallel || options.provider != nullptr) BuildParallelPlan(graph, plan.get(), options);
   return plan;
 }
 

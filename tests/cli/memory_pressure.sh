@@ -19,6 +19,9 @@ run_limited() {  # DESCRIPTION COMMAND-PREFIX...
     echo "ok: $desc: ran"
   elif [ "$rc" -eq 1 ] && grep -q "error:" "$TMP/err"; then
     echo "ok: $desc: clean error: $(head -c 160 "$TMP/err")"
+  elif [ "$rc" -eq 127 ] && grep -q "error while loading shared libraries" "$TMP/err"; then
+    # The system's dynamic loader could not map the program's libraries: nothing of ours ran.
+    echo "ok: $desc: the loader refused to start the program: $(head -c 160 "$TMP/err")"
   else
     [ "$rc" -eq 124 ] && what="hung (killed after 120 s)" || what="exit $rc"
     echo "FAIL: $desc: $what, stderr: $(head -c 300 "$TMP/err")"

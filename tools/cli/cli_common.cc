@@ -15,10 +15,21 @@ StatusOr<std::pair<std::string, std::string>> SplitAssignment(const std::string&
 }
 
 StatusOr<std::unique_ptr<Session>> OpenSession(const std::string& path, const SessionOptions& o) {
-  if (!path.empty()) return Session::Load(path, o);
-  const std::string& bytes = EmbeddedModel();
-  if (bytes.empty()) return NotFound("no model given and no embedded default model was built in");
-  return Session::LoadFromBytes(bytes.data(), bytes.size(), o, "");
+  StatusOr<std::unique_ptr<Session>> s = NotFound("no model given and no embedded default model was built in");
+  if (!path.empty()) {
+    s = Session::Load(path, o);
+  } else if (!EmbeddedModel().empty()) {
+    s = Session::LoadFromBytes(EmbeddedModel().data(), EmbeddedModel().size(), o, "");
+  }
+  if (s.ok() && !(*s)->accelerator_note().empty()) {
+    std::fprintf(stderr, "warning: %s\n", (*s)->accelerator_note().c_str());
+  }
+  return s;
+}
+
+std::string ResolveProfile(const std::string& arg, const char* sub, const char* ext) {
+  if (arg.empty() || arg.find('/') != std::string::npos || arg.find('.') != std::string::npos) return arg;
+  return std::string(PARALLAX_PROFILE_DIR) + "/" + sub + "/" + arg + ext;
 }
 
 namespace {
@@ -103,6 +114,7 @@ void PrintPlanAndRun(const PlanStats& plan, const RunStats& run) {
                plan.nodes_executed, plan.branches, plan.layers, plan.concurrent_layers);
   std::fprintf(stderr, "plan: arena %.2f MiB sequential, %.2f MiB parallel\n",
                mib(plan.sequential_arena_bytes), mib(plan.parallel_arena_bytes));
+  if (plan.accelerator_steps > 0) std::fprintf(stderr, "plan: %zu steps on the accelerator\n", plan.accelerator_steps);
   std::fprintf(stderr, "run: %s executor, arena %.2f MiB, budget %s", run.mode == ExecutionMode::kParallel ? "parallel" : "sequential",
                mib(run.arena_bytes), run.budget_bytes == SIZE_MAX ? "unlimited" : "");
   if (run.budget_bytes != SIZE_MAX) std::fprintf(stderr, "%.2f MiB", mib(run.budget_bytes));

@@ -23,6 +23,10 @@ StatusOr<std::unique_ptr<Session>> OpenSession(const std::string& path, const Se
 StatusOr<NamedTensors> PrepareInputs(const Session& s, const std::vector<std::string>& files,
                                      const std::map<std::string, int64_t>& dims, uint32_t seed);
 
+// A profile given by name ("snapdragon-8gen1") is found in the source tree's profiles/<sub>/;
+// a path (with '/' or '.') is used as is.
+std::string ResolveProfile(const std::string& arg, const char* sub, const char* ext);
+
 // "NAME=VALUE" → {NAME, VALUE}; fails on a missing '='.
 StatusOr<std::pair<std::string, std::string>> SplitAssignment(const std::string& s);
 

@@ -18,7 +18,7 @@ int Main(int argc, char** argv) {
   int threads = 0, runs = 20, warmup = 3;
   uint32_t seed = 0;
   bool json = false, profile = false, verbose = false, all_branches = false;
-  std::string mode = "parallel", budget;
+  std::string mode = "parallel", budget, accelerator, device_path, ops_path;
   double margin = 0.10;
 
   auto add_common = [&](CLI::App* cmd) {
@@ -34,6 +34,12 @@ int Main(int argc, char** argv) {
     cmd->add_flag("--all-branches", all_branches,
                   "run every multi-branch layer concurrently, even where the cost model predicts a loss");
     cmd->add_flag("--verbose,-v", verbose, "print the plan and what the scheduler did");
+    cmd->add_option("--accelerator", accelerator, "opencl or opencl:N (device N of all OpenCL platforms)");
+    cmd->add_option("--accelerator-ops", ops_path,
+                    "accelerator op profile: a path, or a name in profiles/accelerators (mobile-gpu)");
+    cmd->add_option("--device", device_path,
+                    "device profile: a path, or a name in profiles/devices (host, snapdragon-8gen1); "
+                    "prunes accelerator regions by its cost model, and selects simulate's device mode");
   };
   CLI::App* run = app.add_subcommand("run", "run a model once and write its outputs as .npy");
   run->add_option("model", model, "ONNX model file")->required();
@@ -66,7 +72,7 @@ int Main(int argc, char** argv) {
   prof->add_option("--warmup", profile_warmup, "untimed runs first")->check(CLI::NonNegativeNumber);
   add_common(prof);
 
-  std::string cores_list = "1,2,4,8", device_path, ops_path = "mobile-gpu";
+  std::string cores_list = "1,2,4,8";
   bool validate = false;
   CLI::App* sim = app.add_subcommand(
       "simulate", "predict latency and peak memory on P cores, or on a device with an accelerator");
@@ -75,10 +81,6 @@ int Main(int argc, char** argv) {
   sim->add_option("--runs", runs, "profiled runs (and measured runs with --validate)")->check(CLI::PositiveNumber);
   sim->add_option("--warmup", warmup, "untimed runs first")->check(CLI::NonNegativeNumber);
   sim->add_flag("--validate", validate, "also measure latency for every P this machine has");
-  sim->add_option("--device", device_path,
-                  "device profile (JSON path, or a name in profiles/devices: host, snapdragon-8gen1)");
-  sim->add_option("--accelerator-ops", ops_path,
-                  "accelerator op profile (path, or a name in profiles/accelerators; default mobile-gpu)");
   sim->add_flag("--json", json, "print one JSON object");
   add_common(sim);
 
@@ -90,6 +92,11 @@ int Main(int argc, char** argv) {
   opts.mode = mode == "sequential" ? ExecutionMode::kSequential : ExecutionMode::kParallel;
   opts.all_branches_concurrent = all_branches;
   opts.memory_margin = margin;
+  opts.accelerator = accelerator;
+  if (!*sim) {  // simulate --device models a device instead of using one
+    opts.accelerator_ops = cli::ResolveProfile(ops_path, "accelerators", ".txt");
+    opts.device_profile = cli::ResolveProfile(device_path, "devices", ".json");
+  }
   if (!budget.empty()) {
     auto bytes = cli::ParseBytes(budget);
     if (!bytes.ok()) {
@@ -115,7 +122,9 @@ int Main(int argc, char** argv) {
   if (*bench) return cli::BenchCommand(model, inputs, opts, runs, warmup, json, verbose);
   if (*analyze) return cli::AnalyzeCommand(model, inputs, opts, seed, json, dot_path, verbose);
   if (*sim) {
-    if (!device_path.empty()) return cli::DeviceSimulateCommand(model, inputs, opts, device_path, ops_path, json);
+    if (!device_path.empty()) {
+      return cli::DeviceSimulateCommand(model, inputs, opts, device_path, ops_path.empty() ? "mobile-gpu" : ops_path, json);
+    }
     std::vector<int> cores;
     for (size_t pos = 0; pos <= cores_list.size();) {
       size_t comma = cores_list.find(',', pos);

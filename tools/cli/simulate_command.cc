@@ -129,16 +129,6 @@ int SimulateCommand(const std::string& model, const std::vector<std::string>& in
 }  // namespace parallax::cli
 
 namespace parallax::cli {
-namespace {
-
-// A profile given by name ("snapdragon-8gen1") is looked up in the source tree's profiles/.
-std::string ResolveProfile(const std::string& arg, const char* sub, const char* ext) {
-  if (arg.find('/') != std::string::npos || arg.find('.') != std::string::npos) return arg;
-  return std::string(PARALLAX_PROFILE_DIR) + "/" + sub + "/" + arg + ext;
-}
-
-}  // namespace
-
 int DeviceSimulateCommand(const std::string& model, const std::vector<std::string>& inputs,
                           const SessionOptions& o, const std::string& device_arg,
                           const std::string& ops_arg, bool json) {
