@@ -95,7 +95,7 @@ int BenchCommand(const std::string& model, const std::vector<std::string>& input
         "\"constant_bytes\": %zu, \"peak_rss_bytes\": %zu, \"mode\": \"%s\", "
         "\"run_arena_bytes\": %zu, \"sequential_arena_bytes\": %zu, \"parallel_arena_bytes\": %zu, "
         "\"concurrent_layers\": %zu, \"concurrent_waves\": %d, \"branches_held_back\": %d}\n",
-        name.c_str(), (*session)->threads(), runs, min, median, p90, cpu_ms, stats->arena_bytes,
+        JsonEscape(name).c_str(), (*session)->threads(), runs, min, median, p90, cpu_ms, stats->arena_bytes,
         stats->constant_bytes, rss, rs.mode == ExecutionMode::kParallel ? "parallel" : "sequential",
         rs.arena_bytes, stats->sequential_arena_bytes, stats->parallel_arena_bytes,
         stats->concurrent_layers, rs.concurrent_waves, rs.branches_held_back);

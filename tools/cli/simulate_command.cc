@@ -98,7 +98,7 @@ int SimulateCommand(const std::string& model, const std::vector<std::string>& in
   }
   const std::string name = model.empty() ? EmbeddedModelName() : model;
   if (json) {
-    std::printf("{\"model\": \"%s\", \"measured_1thread_ms\": %.4f, \"predictions\": [", name.c_str(), *t1);
+    std::printf("{\"model\": \"%s\", \"measured_1thread_ms\": %.4f, \"predictions\": [", JsonEscape(name).c_str(), *t1);
     for (size_t i = 0; i < rows.size(); ++i) {
       const auto& r = rows[i];
       std::printf("%s{\"cores\": %d, \"predicted_ms\": %.4f, \"no_branch_parallelism_ms\": %.4f, "
