@@ -43,11 +43,13 @@ struct Summary {
   double parallelism = 0;     // W / C
   int concurrent_layers = 0;  // lanes > 1
   double concurrent_seq_ms = 0, concurrent_conc_ms = 0;
+  int accelerator_steps = 0;  // steps placed on the accelerator (--accelerator)
   std::vector<int32_t> top;  // branch ids, largest peak first
 };
 
 Summary Summarize(const PlanReport& r) {
   Summary s;
+  for (const StepReport& st : r.steps) s.accelerator_steps += st.on_accelerator ? 1 : 0;
   for (const LayerReport& l : r.layers) {
     ++s.width_layers[l.branches.size()];
     s.max_width = std::max(s.max_width, l.branches.size());
@@ -101,6 +103,7 @@ void PrintText(const std::string& name, const PlanReport& r, const PlanStats& ps
                 s.concurrent_conc_ms);
   }
   std::printf("\n");
+  std::printf("accelerator    %d of %zu steps\n", s.accelerator_steps, r.steps.size());
   std::printf("arena          sequential %s, parallel %s (minimum %s), shared region %s\n",
               Bytes(r.sequential_arena_bytes).c_str(), Bytes(r.parallel_arena_bytes).c_str(),
               Bytes(r.parallel_min_arena_bytes).c_str(), Bytes(r.shared_bytes).c_str());
@@ -153,6 +156,7 @@ void PrintJson(const std::string& name, const PlanReport& r, const PlanStats& ps
   o += "}, \"concurrent_layers\": " + std::to_string(s.concurrent_layers);
   o += ", \"concurrent_layers_sequential_ms\": " + Num(s.concurrent_seq_ms);
   o += ", \"concurrent_layers_concurrent_ms\": " + Num(s.concurrent_conc_ms);
+  o += ", \"accelerator_steps\": " + std::to_string(s.accelerator_steps);
   o += ", \"sequential_arena_bytes\": " + std::to_string(r.sequential_arena_bytes);
   o += ", \"parallel_arena_bytes\": " + std::to_string(r.parallel_arena_bytes);
   o += ", \"parallel_min_arena_bytes\": " + std::to_string(r.parallel_min_arena_bytes);
@@ -209,7 +213,8 @@ bool WriteDot(const std::string& path, const PlanReport& r) {
       // Two label lines: the op, then the node name.
       f << "    " << id(s) << " [label=\"" << DotEscape(st.op) << "\\n"
         << DotEscape(st.node) << "\", fillcolor=\""
-        << kPalette[static_cast<size_t>(st.layer) % kColors] << "\"];\n";
+        << kPalette[static_cast<size_t>(st.layer) % kColors] << "\""
+        << (st.on_accelerator ? ", color=\"red\", penwidth=3, shape=box3d" : "") << "];\n";
     }
     f << "  }\n";
   }
