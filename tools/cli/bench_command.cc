@@ -28,6 +28,15 @@ size_t PeakRssBytes() {
   return static_cast<size_t>(ru.ru_maxrss) * 1024;
 }
 
+// Package energy in microjoules from Linux powercap (Intel RAPL); -1 where the machine does not
+// expose it (VMs, most ARM boards).
+double RaplMicrojoules() {
+  std::ifstream f("/sys/class/powercap/intel-rapl:0/energy_uj");
+  double uj = -1;
+  if (!(f >> uj)) return -1;
+  return uj;
+}
+
 double Percentile(std::vector<double> v, double q) {
   std::sort(v.begin(), v.end());
   size_t i = static_cast<size_t>(q * (v.size() - 1) + 0.5);
@@ -60,11 +69,18 @@ int BenchCommand(const std::string& model, const std::vector<std::string>& input
   int64_t warm_runs = 0;
   auto progress_time = std::chrono::steady_clock::now();
   RunStats rs;
+  double energy_uj = 0;
+  bool rapl = RaplMicrojoules() >= 0;
   for (int i = 0; i < warmup + runs; ++i) {
     double cpu0 = CpuSeconds();
+    const double e0 = rapl && i >= warmup ? RaplMicrojoules() : 0;
     auto t0 = std::chrono::steady_clock::now();
     auto outs = (*session)->Run(*feeds, &rs);
     auto t1 = std::chrono::steady_clock::now();
+    if (rapl && i >= warmup) {
+      const double e1 = RaplMicrojoules();
+      if (e1 >= e0) energy_uj += e1 - e0;  // (a counter wrap drops one sample)
+    }
     if (!outs.ok()) {
       std::cerr << "error: " << outs.status().message() << "\n";
       return 1;
@@ -84,6 +100,20 @@ int BenchCommand(const std::string& model, const std::vector<std::string>& input
     }
   }
   if (verbose) PrintPlanAndRun(*stats, rs);
+  // Energy per run: measured (RAPL) where the machine exposes it, else an estimate from the
+  // device profile's watts per busy core times the CPU time, labelled as such.
+  double energy_mj = -1;
+  const char* energy_kind = "none";
+  if (rapl) {
+    energy_mj = energy_uj / 1000.0 / runs;
+    energy_kind = "measured (RAPL package)";
+  } else if (!o.device_profile.empty()) {
+    auto dev = LoadDeviceProfile(o.device_profile);
+    if (dev.ok() && dev->cpu_watts_per_core > 0) {
+      energy_mj = dev->cpu_watts_per_core * 1000.0 * cpu_total / runs;
+      energy_kind = "estimate (device profile watts x CPU time)";
+    }
+  }
   const double median = Percentile(ms, 0.5), p90 = Percentile(ms, 0.9);
   const double min = *std::min_element(ms.begin(), ms.end());
   const double cpu_ms = 1000.0 * cpu_total / runs;
@@ -94,17 +124,24 @@ int BenchCommand(const std::string& model, const std::vector<std::string>& input
         "\"p90_ms\": %.4f, \"cpu_ms_per_run\": %.4f, \"planned_arena_bytes\": %zu, "
         "\"constant_bytes\": %zu, \"peak_rss_bytes\": %zu, \"mode\": \"%s\", "
         "\"run_arena_bytes\": %zu, \"sequential_arena_bytes\": %zu, \"parallel_arena_bytes\": %zu, "
-        "\"concurrent_layers\": %zu, \"concurrent_waves\": %d, \"branches_held_back\": %d}\n",
+        "\"concurrent_layers\": %zu, \"concurrent_waves\": %d, \"branches_held_back\": %d, "
+        "\"energy_mj_per_run\": %s, \"energy_kind\": \"%s\"}\n",
         JsonEscape(name).c_str(), (*session)->threads(), runs, min, median, p90, cpu_ms, stats->arena_bytes,
         stats->constant_bytes, rss, rs.mode == ExecutionMode::kParallel ? "parallel" : "sequential",
         rs.arena_bytes, stats->sequential_arena_bytes, stats->parallel_arena_bytes,
-        stats->concurrent_layers, rs.concurrent_waves, rs.branches_held_back);
+        stats->concurrent_layers, rs.concurrent_waves, rs.branches_held_back,
+        energy_mj < 0 ? "null" : std::to_string(energy_mj).c_str(), energy_kind);
   } else {
     std::printf("model          %s\n", name.c_str());
     std::printf("threads        %d\n", (*session)->threads());
     std::printf("runs           %d (+%d warmup)\n", runs, warmup);
     std::printf("latency ms     min %.3f  median %.3f  p90 %.3f\n", min, median, p90);
     std::printf("cpu ms / run   %.3f\n", cpu_ms);
+    if (energy_mj >= 0) {
+      std::printf("energy / run   %.2f mJ, %s\n", energy_mj, energy_kind);
+    } else {
+      std::printf("energy / run   not measurable here (no RAPL; --device PROFILE gives an estimate)\n");
+    }
     std::printf("planned arena  %.2f MiB (activations)\n", stats->arena_bytes / 1048576.0);
     std::printf("constants      %.2f MiB\n", stats->constant_bytes / 1048576.0);
     std::printf("peak RSS       %.2f MiB\n", rss / 1048576.0);
