@@ -361,6 +361,86 @@ def build_whisper_encoder(c):
 
 
 # --------------------------------------------------------------------------------------
+# Whisper decoder, one step (the dynamic model of the heterogeneous issue): the new token's
+# embedding, causal self-attention over a growing key/value cache (past_keys/past_values,
+# [layers, 1, heads, T, head_dim], T = tokens so far, 0 at the start), cross-attention to
+# the encoder output, tied output projection. A greedy loop feeds each step's new_keys /
+# new_values back as the next step's past (tests/unit/whisper_decode_test.cc).
+# --------------------------------------------------------------------------------------
+
+class DecoderLayer(nn.Module):
+    def __init__(self, dim, heads, ffn):
+        super().__init__()
+        self.heads = heads
+        self.ln1, self.ln2, self.ln3 = (nn.LayerNorm(dim, eps=1e-5) for _ in range(3))
+        self.q, self.v, self.o = nn.Linear(dim, dim), nn.Linear(dim, dim), nn.Linear(dim, dim)
+        self.k = nn.Linear(dim, dim, bias=False)
+        self.cq, self.cv, self.co = nn.Linear(dim, dim), nn.Linear(dim, dim), nn.Linear(dim, dim)
+        self.ck = nn.Linear(dim, dim, bias=False)
+        self.fc1, self.fc2, self.act = nn.Linear(dim, ffn), nn.Linear(ffn, dim), nn.GELU()
+
+    def split(self, t):
+        b, l, d = t.shape
+        return t.view(b, l, self.heads, d // self.heads).transpose(1, 2)
+
+    def attend(self, q, k, v):
+        w = torch.softmax(q @ k.transpose(-1, -2) * (q.shape[-1] ** -0.5), -1)
+        o = w @ v
+        b, h, l, dh = o.shape
+        return o.transpose(1, 2).reshape(b, l, h * dh)
+
+    def forward(self, x, past_k, past_v, enc):
+        h = self.ln1(x)
+        keys = torch.cat((past_k, self.split(self.k(h))), 2)      # 1, H, T+1, Dh
+        values = torch.cat((past_v, self.split(self.v(h))), 2)
+        x = x + self.o(self.attend(self.split(self.q(h)), keys, values))  # one query: causal
+        h = self.ln2(x)
+        x = x + self.co(self.attend(self.split(self.cq(h)), self.split(self.ck(enc)), self.split(self.cv(enc))))
+        x = x + self.fc2(self.act(self.fc1(self.ln3(x))))
+        return x, keys, values
+
+
+class WhisperDecoderStep(nn.Module):
+    def __init__(self, vocab, dim, layers, heads, ffn, max_pos, enc_len):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, dim)
+        self.pos = nn.Embedding(max_pos, dim)
+        self.layers = nn.ModuleList(DecoderLayer(dim, heads, ffn) for _ in range(layers))
+        self.ln = nn.LayerNorm(dim, eps=1e-5)
+
+    def forward(self, tokens, past_keys, past_values, encoder_out):
+        t = past_keys.shape[3]
+        x = self.embed(tokens) + self.pos(torch.zeros_like(tokens) + t)
+        new_k, new_v = [], []
+        for i, layer in enumerate(self.layers):
+            x, k, v = layer(x, past_keys[i], past_values[i], encoder_out)
+            new_k.append(k)
+            new_v.append(v)
+        logits = self.ln(x) @ self.embed.weight.t()
+        return logits, torch.stack(new_k), torch.stack(new_v)
+
+
+def build_whisper_decoder(c):
+    m = WhisperDecoderStep(**c)
+    init_weights(m)
+    return m.eval()
+
+
+def greedy_tokens(model, encoder_out, steps, c):
+    """The reference greedy decode (torch): token ids, starting from token 1."""
+    hd = c["dim"] // c["heads"]
+    past_k = torch.zeros((c["layers"], 1, c["heads"], 0, hd))
+    past_v = torch.zeros_like(past_k)
+    tok, out = torch.tensor([[1]]), []
+    with torch.no_grad():
+        for _ in range(steps):
+            logits, past_k, past_v = model(tok, past_k, past_v, encoder_out)
+            tok = logits[:, -1].argmax(-1, keepdim=True)
+            out.append(int(tok))
+    return np.array(out, dtype=np.int64)
+
+
+# --------------------------------------------------------------------------------------
 # CLIP text encoder (causal pre-LN transformer, quick_gelu, EOT pooling)
 # --------------------------------------------------------------------------------------
 
@@ -624,6 +704,7 @@ def build_yolov8n_nms(c):
 BUILDERS = {
     "yolov8n": build_yolov8n,
     "yolov8n_nms": build_yolov8n_nms,
+    "whisper_decoder": build_whisper_decoder,
     "distilbert": build_distilbert,
     "whisper_encoder": build_whisper_encoder,
     "clip_text": build_clip_text,
@@ -657,7 +738,11 @@ def export_one(name, tiny, out_root, verify=True, threads=1):
     with torch.no_grad():
         ref = model(*args)
         torch.onnx.export(model, args, path, opset_version=OPSET, do_constant_folding=True,
-                          input_names=in_names, output_names=out_names)
+                          input_names=in_names, output_names=out_names,
+                          dynamic_axes=zoo.DYNAMIC_AXES.get(name))
+        if name == "whisper_decoder":  # the greedy loop's reference, for the decode test
+            np.save(os.path.join(d, "greedy_tokens.npy"),
+                    greedy_tokens(model, args[3], cfg.get("greedy_steps", 8), cfg))
     if isinstance(ref, torch.Tensor):
         ref = (ref,)
     ref = {k: v.numpy() for k, v in zip(out_names, ref)}

@@ -16,7 +16,12 @@ ORT_RUN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ort_run.js")
 
 NAMES = ["yolov8n", "distilbert", "whisper_encoder", "clip_text", "swinv2_tiny"]
 # Models whose output sizes depend on the input (not part of the five-model benchmark).
-DYNAMIC_NAMES = ["yolov8n_nms"]
+DYNAMIC_NAMES = ["yolov8n_nms", "whisper_decoder"]
+# torch.onnx.export dynamic_axes for the models whose shapes change from run to run.
+DYNAMIC_AXES = {
+    "whisper_decoder": {"past_keys": {3: "past"}, "past_values": {3: "past"},
+                        "new_keys": {3: "total"}, "new_values": {3: "total"}},
+}
 ALL_NAMES = NAMES + DYNAMIC_NAMES
 
 # Each config holds the architecture hyper-parameters read by export.py and the
@@ -35,6 +40,12 @@ CONFIGS = {
                      head_c2=None, head_c3=None, candidates=300, max_det=20),
         "tiny": dict(img=64, ch=[4, 8, 16, 32, 64], n=[1, 2, 2, 1], nc=80, reg_max=16,
                      head_c2=16, head_c3=16, candidates=40, max_det=5),
+    },
+    "whisper_decoder": {
+        # Whisper-tiny's decoder: d 384, 4 layers, 6 heads, vocab 51865, 448 positions; the
+        # encoder output of the full encoder (1500 frames).
+        "full": dict(vocab=51865, dim=384, layers=4, heads=6, ffn=1536, max_pos=448, enc_len=1500),
+        "tiny": dict(vocab=500, dim=64, layers=2, heads=4, ffn=256, max_pos=32, enc_len=100),
     },
     "distilbert": {
         "full": dict(vocab=30522, max_pos=512, dim=768, layers=6, heads=12, ffn=3072, seq=128),
@@ -59,6 +70,7 @@ CONFIGS = {
 INPUT_NAMES = {
     "yolov8n": ["images"],
     "yolov8n_nms": ["images"],
+    "whisper_decoder": ["tokens", "past_keys", "past_values", "encoder_out"],
     "distilbert": ["input_ids", "attention_mask"],
     "whisper_encoder": ["input_features"],
     "clip_text": ["input_ids"],
@@ -68,6 +80,7 @@ INPUT_NAMES = {
 OUTPUT_NAMES = {
     "yolov8n": ["output0"],
     "yolov8n_nms": ["det_boxes", "det_scores", "det_classes"],
+    "whisper_decoder": ["logits", "new_keys", "new_values"],
     "distilbert": ["last_hidden_state"],
     "whisper_encoder": ["last_hidden_state"],
     "clip_text": ["last_hidden_state", "pooler_output"],
@@ -113,6 +126,13 @@ def make_inputs(name, tiny):
         ids[0, 1:n] = rng.integers(1, vocab - 2, size=n - 1)
         ids[0, n] = vocab - 1  # end-of-text: largest id, picked by argmax for pooling
         return {"input_ids": ids}
+    if name == "whisper_decoder":
+        hd = c["dim"] // c["heads"]
+        past = (c["layers"], 1, c["heads"], 3, hd)  # three tokens already decoded
+        return {"tokens": np.array([[7]], dtype=np.int64),
+                "past_keys": rng.standard_normal(past, dtype=np.float32),
+                "past_values": rng.standard_normal(past, dtype=np.float32),
+                "encoder_out": rng.standard_normal((1, c["enc_len"], c["dim"]), dtype=np.float32)}
     if name == "swinv2_tiny":
         return {"pixel_values": rng.standard_normal((1, 3, c["img"], c["img"]), dtype=np.float32)}
     raise KeyError(name)
