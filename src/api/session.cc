@@ -47,6 +47,13 @@ struct Session::Impl {
 
 namespace {
 
+// "parallax::FusedMatMul+Gelu": the op as reports and profiles name it (domain, fused activation).
+std::string StepOpName(const Node& n) {
+  std::string op = n.domain.empty() ? n.op_type : n.domain + "::" + n.op_type;
+  if (const Attribute* act = n.attr("activation"); act && !act->s.empty()) op += "+" + act->s;
+  return op;
+}
+
 IoInfo MakeIo(const Graph& g, ValueId v) {
   IoInfo io;
   const Value& val = g.values[v];
@@ -340,8 +347,7 @@ StatusOr<PlanReport> Session::Report(const NamedTensors& inputs) {
     const Node& n = g.nodes[plan.steps[s].node];
     StepReport sr;
     sr.node = n.name;
-    sr.op = n.domain.empty() ? n.op_type : n.domain + "::" + n.op_type;
-    if (const Attribute* act = n.attr("activation"); act && !act->s.empty()) sr.op += "+" + act->s;
+    sr.op = StepOpName(n);
     sr.dynamic = plan.steps[s].dynamic;
     sr.on_accelerator = plan.steps[s].provider != nullptr;
     if (pp) {
@@ -399,20 +405,7 @@ StatusOr<HeteroReport> Session::PredictHeterogeneous(const NamedTensors& inputs,
   const ExecutionPlan& plan = *cached->plan;
   if (!plan.parallel) return InvalidArgument("PredictHeterogeneous needs a session in parallel mode");
   const Graph& g = *impl_->graph;
-  PlacementInput in;
-  in.graph.preds = plan.parallel->dag.preds;  // cost_ms left empty: the device's cost model
-  in.cost = plan.parallel->costs.cost;
-  for (const PlanStep& step : plan.steps) {
-    const Node& n = g.nodes[step.node];
-    in.op.push_back(n.op_type);
-    in.dynamic.push_back(step.dynamic);
-    size_t bytes = 0;
-    for (ValueId v : n.outputs) {
-      const ValueSlot& s = plan.slots[v];
-      if (s.kind != ValueSlot::Kind::kDynamic) bytes += static_cast<size_t>(NumElements(s.shape)) * DataTypeSize(s.dtype);
-    }
-    in.out_bytes.push_back(bytes);
-  }
+  const PlacementInput in = MakePlacementInput(g, plan, plan.parallel->dag, plan.parallel->costs);
   PlacementResult placement = Place(in, ops, device);
   HeteroReport rep;
   rep.device = device.name;
@@ -443,8 +436,7 @@ std::vector<OpProfile> Session::Profile(int64_t* runs) const {
     total_runs += cached->profiled_runs;
     for (size_t i = 0; i < cached->step_ms.size(); ++i) {
       const Node& n = impl_->graph->nodes[cached->plan->steps[i].node];
-      std::string op = n.domain.empty() ? n.op_type : n.domain + "::" + n.op_type;
-      if (const Attribute* act = n.attr("activation"); act && !act->s.empty()) op += "+" + act->s;
+      const std::string op = StepOpName(n);
       OpProfile& p = by_op[op];
       p.op_type = op;
       ++p.nodes;

@@ -26,17 +26,10 @@ TensorInfo Describe(const ExecutionPlan& plan, ValueId v) {
 void PlaceOnAccelerator(const Graph& graph, ExecutionPlan* plan, const PlanOptions& options,
                         const StepGraph& dag, StepCosts* costs) {
   const int32_t n = static_cast<int32_t>(plan->steps.size());
-  PlacementInput in;
-  in.graph.preds = dag.preds;  // cost_ms left empty: the device profile's CPU model
-  in.cost = costs->cost;
+  PlacementInput in = MakePlacementInput(graph, *plan, dag, *costs);
   for (int32_t s = 0; s < n; ++s) {
     const PlanStep& step = plan->steps[s];
     const Node& node = graph.nodes[step.node];
-    in.op.push_back(node.op_type);
-    in.dynamic.push_back(step.dynamic);
-    size_t bytes = 0;
-    for (ValueId v : node.outputs) bytes += Describe(*plan, v).bytes;
-    in.out_bytes.push_back(bytes);
     bool ok = !step.dynamic && !step.aliased;
     if (ok) {
       std::vector<ValueInfo> infos;
@@ -75,6 +68,22 @@ void PlaceOnAccelerator(const Graph& graph, ExecutionPlan* plan, const PlanOptio
 }
 
 }  // namespace
+
+PlacementInput MakePlacementInput(const Graph& graph, const ExecutionPlan& plan, const StepGraph& dag,
+                                  const StepCosts& costs) {
+  PlacementInput in;
+  in.graph.preds = dag.preds;  // cost_ms left empty: the device profile's CPU model
+  in.cost = costs.cost;
+  for (const PlanStep& step : plan.steps) {
+    const Node& node = graph.nodes[step.node];
+    in.op.push_back(node.op_type);
+    in.dynamic.push_back(step.dynamic);
+    size_t bytes = 0;
+    for (ValueId v : node.outputs) bytes += Describe(plan, v).bytes;
+    in.out_bytes.push_back(bytes);
+  }
+  return in;
+}
 
 BranchMemoryPlan DecideLayers(const PartitionResult& partition, const StepCosts& costs,
                               const std::vector<BranchBuffer>& buffers, size_t sequential_arena,

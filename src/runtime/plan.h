@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "analysis/partition.h"
+#include "analysis/placement.h"
 #include "ir/graph.h"
 #include "kernels/kernel.h"
 #include "memory/branch_planner.h"
@@ -120,6 +121,12 @@ BranchMemoryPlan DecideLayers(const PartitionResult& partition, const StepCosts&
                               const std::vector<BranchBuffer>& buffers, size_t sequential_arena,
                               int threads, BranchPolicy policy, const CostParams& params,
                               std::vector<LayerDecision>* layers);
+
+// The partitioner's view of a plan (analysis/placement.h): the step DAG, costs, op types,
+// dynamic flags and output bytes; no provider check. Shared by accelerator placement and
+// Session::PredictHeterogeneous.
+PlacementInput MakePlacementInput(const Graph& graph, const ExecutionPlan& plan, const StepGraph& dag,
+                                  const StepCosts& costs);
 
 // Bytes a parallel run's arena needs: the shared region, then `slab_capacity` of branch arenas.
 size_t ParallelArenaBytes(const ParallelPlan& p, size_t slab_capacity);
