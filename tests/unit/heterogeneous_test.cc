@@ -9,6 +9,7 @@
 
 #include "core/npy.h"
 #include "parallax/session.h"
+#include "zoo_fixtures.h"
 
 namespace parallax {
 namespace {
@@ -16,30 +17,14 @@ namespace {
 namespace fs = std::filesystem;
 const fs::path kRoot = fs::path(PARALLAX_SOURCE_DIR);
 
-NamedTensors Inputs(const fs::path& dir) {
-  NamedTensors feeds;
-  for (const auto& e : fs::directory_iterator(dir / "inputs")) {
-    feeds.emplace_back(e.path().stem().string(), ReadNpyFile(e.path().string()).value());
-  }
-  return feeds;
-}
-
-double NormalizedError(const Tensor& got, const Tensor& want) {
-  double diff = 0, ref = 0;
-  for (int64_t i = 0; i < want.numel(); ++i) {
-    const double a = want.dtype() == DataType::kInt64 ? static_cast<double>(got.data<int64_t>()[i]) : got.data<float>()[i];
-    const double b = want.dtype() == DataType::kInt64 ? static_cast<double>(want.data<int64_t>()[i]) : want.data<float>()[i];
-    diff = std::max(diff, std::fabs(a - b));
-    ref = std::max(ref, std::fabs(b));
-  }
-  return diff / std::max(ref, 1e-12);
-}
+using testing::NormalizedError;
+using testing::ReadInputs;
 
 class Heterogeneous : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Heterogeneous, MatchesOrtAndModesAgree) {
   const fs::path dir = kRoot / "tests/models" / GetParam();
-  const NamedTensors feeds = Inputs(dir);
+  const NamedTensors feeds = ReadInputs(dir);
   std::vector<NamedTensors> results;
   for (ExecutionMode mode : {ExecutionMode::kSequential, ExecutionMode::kParallel}) {
     SessionOptions o;
@@ -76,7 +61,7 @@ INSTANTIATE_TEST_SUITE_P(Zoo, Heterogeneous,
 
 TEST(HeterogeneousSetup, CapabilityProfileRestrictsPlacement) {
   const fs::path dir = kRoot / "tests/models/distilbert_tiny";
-  const NamedTensors feeds = Inputs(dir);
+  const NamedTensors feeds = ReadInputs(dir);
   SessionOptions all;
   all.accelerator = "opencl";
   auto a = Session::Load((dir / "model.onnx").string(), all);
@@ -103,7 +88,7 @@ TEST(HeterogeneousSetup, MissingDeviceRunsOnTheCpuAndBadNamesAreErrors) {
   ASSERT_TRUE(s.ok()) << s.status().message();
   EXPECT_TRUE((*s)->accelerator().empty());
   EXPECT_NE((*s)->accelerator_note().find("CPU only"), std::string::npos) << (*s)->accelerator_note();
-  auto out = (*s)->Run(Inputs(model.parent_path()));
+  auto out = (*s)->Run(ReadInputs(model.parent_path()));
   EXPECT_TRUE(out.ok()) << out.status().message();
   for (const char* bad : {"cuda", "opencl:", "opencl:x", "openclx"}) {
     o.accelerator = bad;

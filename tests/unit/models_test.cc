@@ -7,54 +7,16 @@
 
 #include "core/npy.h"
 #include "parallax/session.h"
+#include "zoo_fixtures.h"
 
 namespace parallax {
 namespace {
 
 namespace fs = std::filesystem;
-
-const fs::path kModels = fs::path(PARALLAX_SOURCE_DIR) / "tests" / "models";
-
-std::vector<std::string> ModelNames() {
-  std::vector<std::string> names;
-  if (!fs::is_directory(kModels)) return names;
-  for (const auto& e : fs::directory_iterator(kModels)) {
-    if (fs::exists(e.path() / "model.onnx")) names.push_back(e.path().filename().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-NamedTensors ReadInputs(const fs::path& dir) {
-  NamedTensors feeds;
-  for (const auto& e : fs::directory_iterator(dir / "inputs")) {
-    auto t = ReadNpyFile(e.path().string());
-    EXPECT_TRUE(t.ok()) << t.status().message();
-    if (t.ok()) feeds.emplace_back(e.path().stem().string(), std::move(t).value());
-  }
-  return feeds;
-}
-
-// max |got - want| / max |want|, the acceptance metric.
-double NormalizedError(const Tensor& got, const Tensor& want) {
-  double diff = 0, ref = 0;
-  for (int64_t i = 0; i < want.numel(); ++i) {
-    double a, b;
-    if (want.dtype() == DataType::kFloat32) {
-      a = got.data<float>()[i];
-      b = want.data<float>()[i];
-    } else if (want.dtype() == DataType::kInt64) {
-      a = static_cast<double>(got.data<int64_t>()[i]);
-      b = static_cast<double>(want.data<int64_t>()[i]);
-    } else {
-      ADD_FAILURE() << "unexpected dtype " << DataTypeName(want.dtype());
-      return 1;
-    }
-    diff = std::max(diff, std::fabs(a - b));
-    ref = std::max(ref, std::fabs(b));
-  }
-  return diff / std::max(ref, 1e-12);
-}
+using testing::kModels;
+using testing::ModelNames;
+using testing::NormalizedError;
+using testing::ReadInputs;
 
 class TinyModel : public ::testing::TestWithParam<std::string> {};
 

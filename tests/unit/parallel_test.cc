@@ -14,30 +14,15 @@
 #include "parallax/session.h"
 #include "runtime/plan.h"
 #include "runtime/thread_pool.h"
+#include "zoo_fixtures.h"
 
 namespace parallax {
 namespace {
 
 namespace fs = std::filesystem;
-const fs::path kModels = fs::path(PARALLAX_SOURCE_DIR) / "tests" / "models";
-
-std::vector<std::string> ModelNames() {
-  std::vector<std::string> names;
-  if (!fs::is_directory(kModels)) return names;
-  for (const auto& e : fs::directory_iterator(kModels)) {
-    if (fs::exists(e.path() / "model.onnx")) names.push_back(e.path().filename().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-NamedTensors ReadInputs(const fs::path& dir) {
-  NamedTensors feeds;
-  for (const auto& e : fs::directory_iterator(dir / "inputs")) {
-    feeds.emplace_back(e.path().stem().string(), ReadNpyFile(e.path().string()).value());
-  }
-  return feeds;
-}
+using testing::kModels;
+using testing::ModelNames;
+using testing::ReadInputs;
 
 void ExpectBitwiseEqual(const NamedTensors& a, const NamedTensors& b, const std::string& what) {
   ASSERT_EQ(a.size(), b.size()) << what;
