@@ -243,22 +243,16 @@ int AnalyzeCommand(const std::string& model, const std::vector<std::string>& inp
     std::cerr << "error: analyze describes the parallel plan; drop --mode sequential\n";
     return 1;
   }
-  auto session = OpenSession(model, o);
-  if (!session.ok()) {
-    std::cerr << "error: " << session.status().message() << "\n";
-    return 1;
-  }
-  auto feeds = PrepareInputs(**session, inputs, o.dims, seed);
-  if (!feeds.ok()) {
-    std::cerr << "error: " << feeds.status().message() << "\n";
-    return 1;
-  }
-  auto stats = (*session)->Plan(*feeds);
+  auto loaded = OpenWithInputs(model, inputs, o, seed);
+  if (!loaded.ok()) return PrintError(loaded.status());
+  std::unique_ptr<Session> session = std::move(loaded->session);
+  const NamedTensors feeds = std::move(loaded->feeds);
+  auto stats = session->Plan(feeds);
   if (!stats.ok()) {
     std::cerr << "error: " << stats.status().message() << "\n";
     return 1;
   }
-  auto report = (*session)->Report(*feeds);
+  auto report = session->Report(feeds);
   if (!report.ok()) {
     std::cerr << "error: " << report.status().message() << "\n";
     return 1;

@@ -47,17 +47,11 @@ double Percentile(std::vector<double> v, double q) {
 
 int BenchCommand(const std::string& model, const std::vector<std::string>& inputs,
                  const SessionOptions& o, int runs, int warmup, bool json, bool verbose) {
-  auto session = OpenSession(model, o);
-  if (!session.ok()) {
-    std::cerr << "error: " << session.status().message() << "\n";
-    return 1;
-  }
-  auto feeds = PrepareInputs(**session, inputs, o.dims, 0);
-  if (!feeds.ok()) {
-    std::cerr << "error: " << feeds.status().message() << "\n";
-    return 1;
-  }
-  auto stats = (*session)->Plan(*feeds);
+  auto loaded = OpenWithInputs(model, inputs, o, 0);
+  if (!loaded.ok()) return PrintError(loaded.status());
+  std::unique_ptr<Session> session = std::move(loaded->session);
+  const NamedTensors feeds = std::move(loaded->feeds);
+  auto stats = session->Plan(feeds);
   if (!stats.ok()) {
     std::cerr << "error: " << stats.status().message() << "\n";
     return 1;
@@ -75,7 +69,7 @@ int BenchCommand(const std::string& model, const std::vector<std::string>& input
     double cpu0 = CpuSeconds();
     const double e0 = rapl && i >= warmup ? RaplMicrojoules() : 0;
     auto t0 = std::chrono::steady_clock::now();
-    auto outs = (*session)->Run(*feeds, &rs);
+    auto outs = session->Run(feeds, &rs);
     auto t1 = std::chrono::steady_clock::now();
     if (rapl && i >= warmup) {
       const double e1 = RaplMicrojoules();
@@ -88,7 +82,7 @@ int BenchCommand(const std::string& model, const std::vector<std::string>& input
     if (i + 1 == warmup && o.profile) {
       // Drop the warmup runs from the profile: rebuild the session's counters by reloading
       // is costly, so instead remember them and subtract below.
-      warm_profile = (*session)->Profile(&warm_runs);
+      warm_profile = session->Profile(&warm_runs);
     }
     if (i >= warmup) {
       ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
@@ -126,14 +120,14 @@ int BenchCommand(const std::string& model, const std::vector<std::string>& input
         "\"run_arena_bytes\": %zu, \"sequential_arena_bytes\": %zu, \"parallel_arena_bytes\": %zu, "
         "\"concurrent_layers\": %zu, \"concurrent_waves\": %d, \"branches_held_back\": %d, "
         "\"energy_mj_per_run\": %s, \"energy_kind\": \"%s\"}\n",
-        JsonEscape(name).c_str(), (*session)->threads(), runs, min, median, p90, cpu_ms, stats->arena_bytes,
+        JsonEscape(name).c_str(), session->threads(), runs, min, median, p90, cpu_ms, stats->arena_bytes,
         stats->constant_bytes, rss, rs.mode == ExecutionMode::kParallel ? "parallel" : "sequential",
         rs.arena_bytes, stats->sequential_arena_bytes, stats->parallel_arena_bytes,
         stats->concurrent_layers, rs.concurrent_waves, rs.branches_held_back,
         energy_mj < 0 ? "null" : std::to_string(energy_mj).c_str(), energy_kind);
   } else {
     std::printf("model          %s\n", name.c_str());
-    std::printf("threads        %d\n", (*session)->threads());
+    std::printf("threads        %d\n", session->threads());
     std::printf("runs           %d (+%d warmup)\n", runs, warmup);
     std::printf("latency ms     min %.3f  median %.3f  p90 %.3f\n", min, median, p90);
     std::printf("cpu ms / run   %.3f\n", cpu_ms);
@@ -149,7 +143,7 @@ int BenchCommand(const std::string& model, const std::vector<std::string>& input
   }
   if (o.profile && !json) {
     int64_t total_runs = 0;
-    auto prof = (*session)->Profile(&total_runs);
+    auto prof = session->Profile(&total_runs);
     const double n = static_cast<double>(std::max<int64_t>(1, total_runs - warm_runs));
     double sum = 0;
     for (auto& p : prof) {

@@ -27,6 +27,18 @@ StatusOr<std::unique_ptr<Session>> OpenSession(const std::string& path, const Se
   return s;
 }
 
+StatusOr<LoadedModel> OpenWithInputs(const std::string& model, const std::vector<std::string>& inputs,
+                                     const SessionOptions& o, uint32_t seed) {
+  PX_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, OpenSession(model, o));
+  PX_ASSIGN_OR_RETURN(NamedTensors feeds, PrepareInputs(*session, inputs, o.dims, seed));
+  return LoadedModel{std::move(session), std::move(feeds)};
+}
+
+int PrintError(const Status& st) {
+  std::fprintf(stderr, "error: %s\n", st.message().c_str());
+  return 1;
+}
+
 std::string ResolveProfile(const std::string& arg, const char* sub, const char* ext) {
   if (arg.empty() || arg.find('/') != std::string::npos || arg.find('.') != std::string::npos) return arg;
   return std::string(PARALLAX_PROFILE_DIR) + "/" + sub + "/" + arg + ext;

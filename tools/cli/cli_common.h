@@ -27,6 +27,17 @@ StatusOr<NamedTensors> PrepareInputs(const Session& s, const std::vector<std::st
 // a path (with '/' or '.') is used as is.
 std::string ResolveProfile(const std::string& arg, const char* sub, const char* ext);
 
+// OpenSession, then PrepareInputs for it: what every subcommand that runs a model starts with.
+struct LoadedModel {
+  std::unique_ptr<Session> session;
+  NamedTensors feeds;
+};
+StatusOr<LoadedModel> OpenWithInputs(const std::string& model, const std::vector<std::string>& inputs,
+                                     const SessionOptions& o, uint32_t seed);
+
+// Prints "error: MESSAGE" on stderr and returns 1, the CLI's exit code for a failed Status.
+int PrintError(const Status& st);
+
 // "NAME=VALUE" → {NAME, VALUE}; fails on a missing '='.
 StatusOr<std::pair<std::string, std::string>> SplitAssignment(const std::string& s);
 

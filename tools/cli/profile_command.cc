@@ -98,30 +98,22 @@ int ProfileCommand(const std::string& model, const std::vector<std::string>& inp
   // the report and is dropped before the profiled one is loaded.
   SessionOptions ro = po;
   ro.mode = ExecutionMode::kParallel;
-  auto session = OpenSession(model, ro);
-  if (!session.ok()) {
-    std::cerr << "error: " << session.status().message() << "\n";
-    return 1;
-  }
-  auto feeds = PrepareInputs(**session, inputs, o.dims, seed);
-  if (!feeds.ok()) {
-    std::cerr << "error: " << feeds.status().message() << "\n";
-    return 1;
-  }
-  auto report = (*session)->Report(*feeds);
+  auto loaded = OpenWithInputs(model, inputs, ro, seed);
+  if (!loaded.ok()) return PrintError(loaded.status());
+  std::unique_ptr<Session> session = std::move(loaded->session);
+  const NamedTensors feeds = std::move(loaded->feeds);
+  auto report = session->Report(feeds);
   if (!report.ok()) {
     std::cerr << "error: " << report.status().message() << "\n";
     return 1;
   }
   if (o.mode != ExecutionMode::kParallel) {
-    session->reset();
-    session = OpenSession(model, po);
-    if (!session.ok()) {
-      std::cerr << "error: " << session.status().message() << "\n";
-      return 1;
-    }
+    session.reset();
+    auto sequential = OpenSession(model, po);
+    if (!sequential.ok()) return PrintError(sequential.status());
+    session = std::move(sequential).value();
   }
-  auto plan = (*session)->Plan(*feeds);
+  auto plan = session->Plan(feeds);
   if (!plan.ok()) {
     std::cerr << "error: " << plan.status().message() << "\n";
     return 1;
@@ -132,7 +124,7 @@ int ProfileCommand(const std::string& model, const std::vector<std::string>& inp
   for (int i = 0; i < warmup + runs; ++i) {
     RunStats rs;
     auto t0 = std::chrono::steady_clock::now();
-    auto outs = (*session)->Run(*feeds, &rs);
+    auto outs = session->Run(feeds, &rs);
     auto t1 = std::chrono::steady_clock::now();
     if (!outs.ok()) {
       std::cerr << "error: " << outs.status().message() << "\n";
@@ -163,7 +155,7 @@ int ProfileCommand(const std::string& model, const std::vector<std::string>& inp
   int32_t lanes = 1;
   for (const StepTrace& t : traces[median]) lanes = std::max(lanes, t.lane + 1);
   std::printf("model          %s\n", name.c_str());
-  std::printf("threads        %d\n", (*session)->threads());
+  std::printf("threads        %d\n", session->threads());
   std::printf("mode           %s (executor used: %s)\n",
               o.mode == ExecutionMode::kParallel ? "parallel" : "sequential",
               rs.mode == ExecutionMode::kParallel ? "parallel" : "sequential");

@@ -8,23 +8,17 @@ namespace parallax::cli {
 
 int RunCommand(const std::string& model, const std::vector<std::string>& inputs,
                const std::string& output_dir, const SessionOptions& o, uint32_t seed, bool verbose) {
-  auto session = OpenSession(model, o);
-  if (!session.ok()) {
-    std::cerr << "error: " << session.status().message() << "\n";
-    return 1;
-  }
-  auto feeds = PrepareInputs(**session, inputs, o.dims, seed);
-  if (!feeds.ok()) {
-    std::cerr << "error: " << feeds.status().message() << "\n";
-    return 1;
-  }
+  auto loaded = OpenWithInputs(model, inputs, o, seed);
+  if (!loaded.ok()) return PrintError(loaded.status());
+  std::unique_ptr<Session> session = std::move(loaded->session);
+  const NamedTensors feeds = std::move(loaded->feeds);
   RunStats rs;
-  auto outs = (*session)->Run(*feeds, &rs);
+  auto outs = session->Run(feeds, &rs);
   if (!outs.ok()) {
     std::cerr << "error: " << outs.status().message() << "\n";
     return 1;
   }
-  if (verbose) PrintPlanAndRun(*(*session)->Plan(*feeds), rs);
+  if (verbose) PrintPlanAndRun(*session->Plan(feeds), rs);
   std::error_code ec;
   std::filesystem::create_directories(output_dir, ec);
   for (const auto& [name, t] : *outs) {
