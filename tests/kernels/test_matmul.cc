@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "kernel_test_util.h"
-#include "kernels/ops/matmul_xnn.h"
+#include "kernels/packed_gemm.h"
 #include "kernels/reference/matmul_ref.h"
 
 namespace parallax::testing {
@@ -206,35 +206,22 @@ TEST(Gemm, IntegerEmptyAndErrors) {
   EXPECT_FALSE(RunKernel(MakeNode("Gemm"), {RandomFloat({2, 3}, rng), RandomFloat({3, 2}, rng), RandomFloat({3}, rng)}).ok());
 }
 
-// ---- Plan state: constant B on a cached XNNPACK fully-connected operator ------------------
+// ---- Plan state: constant B packed once per node (kernels/packed_gemm.h) -------------------
 
-// The operator the kernel cached in `state`, or null when it took another path.
-ops::XnnFullyConnected* CachedFc(KernelState& state) {
-  return state.GetOrCreate<ops::XnnFullyConnected>([] { return std::shared_ptr<ops::XnnFullyConnected>(); });
+// The packed B the kernel cached in `state`, or null when it took the Sgemm path.
+const PackedMatrix* CachedPacked(KernelState& state) {
+  return state.GetOrCreate<PackedMatrix>([] { return std::shared_ptr<PackedMatrix>(); });
+}
+
+// False on CPUs without a packed-GEMM micro-kernel (then every product takes the Sgemm path).
+bool PackingAvailable() {
+  const float one = 1.0f;
+  return PackedMatrix::Pack(1, 1, &one, true) != nullptr;
 }
 
 constexpr uint64_t kConstB = 0b10, kConstBC = 0b110;
 
-// The path is off by default (matmul_xnn.h); these tests turn it on.
-struct EnableXnnFc {
-  bool was = ops::XnnFullyConnectedEnabled();
-  EnableXnnFc() { ops::SetXnnFullyConnectedEnabled(true); }
-  ~EnableXnnFc() { ops::SetXnnFullyConnectedEnabled(was); }
-};
-
-TEST(MatMulState, DisabledByDefaultKeepsSgemm) {
-  std::mt19937 rng(10);
-  ops::SetXnnFullyConnectedEnabled(false);
-  KernelState state;
-  Tensor ta = RandomFloat({3, 8}, rng), tb = RandomFloat({8, 5}, rng);
-  auto out = RunKernel(MakeNode("MatMul", 13), {ta, tb}, &TestPool(), &state, kConstB);
-  ASSERT_TRUE(out.ok()) << out.status().message();
-  ExpectClose((*out)[0], ref::MatMulRef(ta, tb), 1e-5);
-  EXPECT_EQ(CachedFc(state), nullptr);
-}
-
 TEST(MatMulState, ConstantBUsesCachedOperator) {
-  EnableXnnFc on;
   std::mt19937 rng(11);
   for (const auto& [a, b] : std::vector<std::pair<Shape, Shape>>{
            {{3, 4}, {4, 5}}, {{2, 5, 3, 8}, {8, 6}}, {{8}, {8, 7}}, {{3, 200, 96}, {96, 128}}, {{77, 512}, {512, 300}}, {{20, 2048}, {2048, 200}}}) {
@@ -247,13 +234,11 @@ TEST(MatMulState, ConstantBUsesCachedOperator) {
       ASSERT_TRUE(out.ok()) << out.status().message();
       ExpectClose((*out)[0], ref::MatMulRef(ta, tb), 1e-5);
     }
-    ASSERT_NE(CachedFc(state), nullptr);
-    EXPECT_TRUE(CachedFc(state)->ok());
+    EXPECT_EQ(CachedPacked(state) != nullptr, PackingAvailable());
   }
 }
 
 TEST(MatMulState, NonConstantOrUnsupportedBKeepsSgemm) {
-  EnableXnnFc on;
   std::mt19937 rng(12);
   // B not a plan constant; B 1-D; B batched; K = 0: no operator, results still right.
   struct Case { Shape a, b; uint64_t mask; };
@@ -267,12 +252,11 @@ TEST(MatMulState, NonConstantOrUnsupportedBKeepsSgemm) {
       ASSERT_TRUE(out.ok()) << out.status().message();
       ExpectClose((*out)[0], ref::MatMulRef(ta, tb), 1e-5);
     }
-    EXPECT_EQ(CachedFc(state), nullptr);
+    EXPECT_EQ(CachedPacked(state), nullptr);
   }
 }
 
 TEST(MatMulState, FusedBiasAndActivation) {
-  EnableXnnFc on;
   std::mt19937 rng(13);
   for (const char* act : {"", "Relu", "Clip", "Gelu", "Silu"}) {
     for (bool bias : {false, true}) {
@@ -297,15 +281,14 @@ TEST(MatMulState, FusedBiasAndActivation) {
           }
           ExpectClose((*out)[0], expect, 1e-5);
         }
-        EXPECT_EQ(CachedFc(state) != nullptr, !bias || mask == kConstBC);
+        EXPECT_EQ(CachedPacked(state) != nullptr, PackingAvailable());  // a run-time bias is fine
       }
     }
   }
 }
 
 TEST(MatMulState, ColumnBlocksWithBiasAndRelu) {
-  // K = 2048: the operator is split into 64-column blocks, each with its slice of the bias.
-  EnableXnnFc on;
+  // K = 2048 (eight K blocks) and N = 150 (a narrow last panel), each block with its bias slice.
   std::mt19937 rng(16);
   Tensor b = RandomFloat({2048, 150}, rng), c = RandomFloat({150}, rng, -5, 5);
   Node n = MakeNode("FusedMatMul", 1);
@@ -322,13 +305,11 @@ TEST(MatMulState, ColumnBlocksWithBiasAndRelu) {
     }
     ExpectClose((*out)[0], expect, 1e-5);
   }
-  ASSERT_NE(CachedFc(state), nullptr);
-  EXPECT_TRUE(CachedFc(state)->ok());
+  EXPECT_EQ(CachedPacked(state) != nullptr, PackingAvailable());
 }
 
 TEST(MatMulState, ConcurrentRunsShareOneState) {
-  EnableXnnFc on;
-  // Runs racing for the cached operator wait for it: results equal the sequential ones bit for bit.
+  // Runs racing to pack B share one packed matrix: results equal the sequential ones bit for bit.
   std::mt19937 rng(14);
   Tensor b = RandomFloat({64, 48}, rng);
   KernelState state;
@@ -356,11 +337,10 @@ TEST(MatMulState, ConcurrentRunsShareOneState) {
   }
   for (auto& th : threads) th.join();
   for (int t = 0; t < 4; ++t) EXPECT_EQ(failures[t], 0) << "thread " << t;
-  EXPECT_NE(CachedFc(state), nullptr);
+  EXPECT_EQ(CachedPacked(state) != nullptr, PackingAvailable());
 }
 
 TEST(GemmState, ConstantBAndC) {
-  EnableXnnFc on;
   std::mt19937 rng(15);
   const int64_t M = 5, K = 7, N = 4;
   for (int ta = 0; ta < 2; ++ta) {
@@ -403,7 +383,7 @@ TEST(GemmState, ConstantBAndC) {
                 }
                 ExpectClose((*out)[0], expect, 1e-5);
               }
-              EXPECT_EQ(CachedFc(state) != nullptr, ta == 0);  // transA keeps the Sgemm path
+              EXPECT_EQ(CachedPacked(state) != nullptr, ta == 0 && PackingAvailable());  // transA: Sgemm
             }
           }
         }

@@ -23,6 +23,7 @@
 
 #include "ir/graph.h"
 #include "kernels/vector_math.h"
+#include "kernels/vector_math_avx2.h"
 #include "parallax/status.h"
 
 namespace parallax::ops {
@@ -143,34 +144,15 @@ inline float ActScalar(float v, const Activation& a) {
 // 8-wide AVX2+FMA Sigmoid/Silu, chosen at run time (the build targets baseline x86-64).
 template <bool kSilu>
 __attribute__((target("avx2,fma"))) inline int64_t ActSigmoidAvx2(float* x, int64_t n, float bias) {
-  const __m256 magic = _mm256_set1_ps(12582912.0f), one = _mm256_set1_ps(1.0f);
-  const __m256 b = _mm256_set1_ps(bias);
+  const __m256 one = _mm256_set1_ps(1.0f), b = _mm256_set1_ps(bias);
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
     const __m256 v = _mm256_add_ps(_mm256_loadu_ps(x + i), b);
-    __m256 t = _mm256_sub_ps(_mm256_setzero_ps(), v);
-    t = _mm256_max_ps(_mm256_min_ps(t, _mm256_set1_ps(88.72283f)), _mm256_set1_ps(-87.33654f));
-    const __m256 nn = _mm256_sub_ps(_mm256_fmadd_ps(t, _mm256_set1_ps(1.44269504088896341f), magic), magic);
-    __m256 r = _mm256_fnmadd_ps(nn, _mm256_set1_ps(0.693359375f), t);
-    r = _mm256_fnmadd_ps(nn, _mm256_set1_ps(-2.12194440e-4f), r);
-    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-    p = _mm256_add_ps(_mm256_fmadd_ps(_mm256_mul_ps(p, r), r, r), one);
-    const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(nn), _mm256_set1_epi32(127)), 23);
-    const __m256 ex = _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+    const __m256 ex = avx2::Exp8(_mm256_sub_ps(_mm256_setzero_ps(), v));
     const __m256 num = kSilu ? v : one;
     _mm256_storeu_ps(x + i, _mm256_div_ps(num, _mm256_add_ps(one, ex)));
   }
   return i;
-}
-
-inline bool ActHasAvx2() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return has;
 }
 #endif
 
@@ -179,7 +161,9 @@ inline void ActLoop(const Activation& a, float* x, int64_t n, float bias) {
   int64_t i = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
   if constexpr (K == Activation::kSilu || K == Activation::kSigmoid) {
-    if (ActHasAvx2()) i = ActSigmoidAvx2<K == Activation::kSilu>(x, n, bias);
+    if (avx2::HasAvx2Fma()) i = ActSigmoidAvx2<K == Activation::kSilu>(x, n, bias);
+  } else if constexpr (K == Activation::kGelu) {
+    if (avx2::HasAvx2Fma()) return avx2::GeluInPlace(x, n, bias);
   }
 #endif
 #if defined(__SSE2__)

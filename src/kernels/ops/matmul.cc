@@ -6,9 +6,8 @@
 // for one big GEMM; otherwise one GEMM per broadcast batch, spread over the pool (each GEMM
 // single-threaded) when each is small. Integer types use a plain loop.
 //
-// float32 with a constant 2-D B and plan state (KernelContext::state), when enabled (off by
-// default, see matmul_xnn.h): an XNNPACK fully-connected operator made once per node, its
-// weights packed once, with FusedMatMul's bias and Relu/Clip fused in.
+// float32 with a constant 2-D B and plan state (KernelContext::state): PackedSgemm, B packed
+// once per node, FusedMatMul's bias and activation applied per block (kernels/packed_gemm.h).
 #include <cblas.h>
 
 #include <algorithm>
@@ -20,8 +19,8 @@
 
 #include "kernels/gemm.h"
 #include "kernels/kernel_util.h"
+#include "kernels/packed_gemm.h"
 #include "kernels/ops/conv_activation.h"
-#include "kernels/ops/matmul_xnn.h"
 #include "runtime/thread_pool.h"
 
 namespace parallax::ops {
@@ -130,33 +129,32 @@ void RunMatMul(const MatMulDims& d, const T* a, const T* b, T* c, ThreadPool* po
   }
 }
 
-// float32 C = act(A * B + bias) on a cached XNNPACK fully-connected operator, when B is a 2-D
-// constant of the plan (and bias, if any, too). Returns false, C to be computed by the caller,
-// when that does not apply or the operator is busy. *act_done: the activation was fused.
-bool TryXnnMatMul(KernelContext& ctx, const MatMulDims& d, const float* bias, const Activation& act,
-                  bool* act_done) {
-  if (!XnnFullyConnectedEnabled()) return false;
+// float32 C = act(A * B + bias) with B packed once per node (kernels/packed_gemm.h), when B is a
+// 2-D constant of the plan: A's batch folds into M, and bias and activation run on each block of
+// C as soon as it is done. False when that does not apply: the caller computes C.
+bool TryPackedMatMul(KernelContext& ctx, const MatMulDims& d, const float* bias, const Activation& act) {
   if (ctx.state == nullptr || !ctx.is_constant(1) || ctx.in(1).shape().size() != 2) return false;
-  if (bias != nullptr && !ctx.is_constant(2)) return false;
-  const int64_t rows = NumElements(d.batch) * d.M;  // B has no batch: A's batch folds into M
+  const int64_t rows = NumElements(d.batch) * d.M;
   if (rows <= 0 || d.K <= 0 || d.N <= 0) return false;
-  float lo = -INFINITY, hi = INFINITY;
-  bool fused = act.kind == Activation::kNone;
-  if (act.kind == Activation::kRelu) {
-    lo = 0.0f;
-    fused = true;
-  } else if (act.kind == Activation::kClip && act.lo < act.hi) {
-    lo = act.lo;
-    hi = act.hi;
-    fused = true;
-  }
   const float* b = ctx.in(1).data<float>();
-  XnnFullyConnected* fc = ctx.state->GetOrCreate<XnnFullyConnected>(
-      [&] { return XnnFullyConnected::Create(d.K, d.N, b, /*w_is_kn=*/true, bias, lo, hi); });
-  if (fc == nullptr || !fc->TryRun(rows, d.K, d.N, ctx.in(0).data<float>(), ctx.out(0).data<float>(), ctx.pool)) {
-    return false;
+  const PackedMatrix* packed = ctx.state->GetOrCreate<PackedMatrix>(
+      [&] { return PackedMatrix::Pack(d.K, d.N, b, /*b_is_kn=*/true); });
+  if (packed == nullptr || packed->K() != d.K || packed->N() != d.N) return false;
+  float* c = ctx.out(0).data<float>();
+  const int64_t N = d.N;
+  GemmEpilogue epilogue;
+  if (bias != nullptr || act.kind != Activation::kNone) {
+    epilogue = [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        float* row = c + r * N + c0;
+        if (bias != nullptr) {
+          for (int64_t j = 0; j < c1 - c0; ++j) row[j] += bias[c0 + j];
+        }
+        if (act.kind != Activation::kNone) ApplyBiasActivation(act, row, c1 - c0, 0.0f);
+      }
+    };
   }
-  *act_done = fused;
+  PackedSgemm(ctx.pool, rows, ctx.in(0).data<float>(), d.K, *packed, c, N, epilogue);
   return true;
 }
 
@@ -186,10 +184,7 @@ Status MatMulCompute(KernelContext& ctx) {
   const Tensor& A = ctx.in(0);
   const Tensor& B = ctx.in(1);
   Tensor& C = ctx.out(0);
-  bool act_done = false;
-  if (A.dtype() == DataType::kFloat32 && TryXnnMatMul(ctx, d, nullptr, Activation{}, &act_done)) {
-    return Status::Ok();
-  }
+  if (A.dtype() == DataType::kFloat32 && TryPackedMatMul(ctx, d, nullptr, Activation{})) return Status::Ok();
   switch (A.dtype()) {
     case DataType::kFloat32: RunMatMul(d, A.data<float>(), B.data<float>(), C.data<float>(), ctx.pool); break;
     case DataType::kFloat64: RunMatMul(d, A.data<double>(), B.data<double>(), C.data<double>(), ctx.pool); break;
@@ -232,13 +227,8 @@ Status FusedMatMulCompute(KernelContext& ctx) {
   Tensor& C = ctx.out(0);
   float* c = C.data<float>();
   const float* bias = ctx.has(2) ? ctx.in(2).data<float>() : nullptr;
-  bool act_done = false;
-  if (TryXnnMatMul(ctx, d, bias, act, &act_done)) {
-    bias = nullptr;  // added by XNNPACK
-    if (act_done) return Status::Ok();
-  } else {
-    RunMatMul(d, ctx.in(0).data<float>(), ctx.in(1).data<float>(), c, ctx.pool);
-  }
+  if (TryPackedMatMul(ctx, d, bias, act)) return Status::Ok();
+  RunMatMul(d, ctx.in(0).data<float>(), ctx.in(1).data<float>(), c, ctx.pool);
   if ((bias == nullptr && act.kind == Activation::kNone) || C.numel() == 0) return Status::Ok();
   const int64_t rows = C.numel() / d.N;
   ctx.pool->ParallelFor(rows, std::max<int64_t>(1, 16384 / d.N), [&](int64_t r0, int64_t r1) {

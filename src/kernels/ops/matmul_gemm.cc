@@ -1,9 +1,7 @@
 // Gemm: Y = alpha * op(A) * op(B) + beta * C, C unidirectionally broadcast to (M, N).
 // float32 via parallax::Sgemm, float64 via cblas_dgemm; int32/int64/uint32/uint64 via a loop.
-// float32 with a constant B (and plan state, and no transA), when enabled (off by default, see
-// matmul_xnn.h): an XNNPACK fully-connected operator
-// made once per node (matmul_xnn.h), alpha folded into its weights and beta * C into its bias
-// when C is a constant row vector (otherwise beta * C is added afterwards).
+// float32 with a constant B (and plan state, and no transA): PackedSgemm with alpha folded into
+// the packed weights and beta * C added per finished block (kernels/packed_gemm.h).
 #include <cblas.h>
 
 #include <algorithm>
@@ -14,7 +12,7 @@
 
 #include "kernels/gemm.h"
 #include "kernels/kernel_util.h"
-#include "kernels/ops/matmul_xnn.h"
+#include "kernels/packed_gemm.h"
 #include "runtime/thread_pool.h"
 
 namespace parallax::ops {
@@ -128,18 +126,14 @@ void RunGemm(const GemmDims& d, const Node& node, const T* a, const T* b, const 
   }
 }
 
-// The float32 XNNPACK path; false when it does not apply or the cached operator is busy.
-bool TryXnnGemm(KernelContext& ctx, const GemmDims& d, const Tensor* C, float* y) {
-  if (!XnnFullyConnectedEnabled()) return false;
+// float32 with a constant B and no transA: PackedSgemm, alpha * B packed once per node, and
+// beta * C (any broadcast) added per block of Y as soon as it is done. False when that does
+// not apply: the caller computes Y.
+bool TryPackedGemm(KernelContext& ctx, const GemmDims& d, const Tensor* C, float* y) {
   if (ctx.state == nullptr || !ctx.is_constant(1) || d.ta || d.M <= 0 || d.N <= 0 || d.K <= 0) return false;
   const float alpha = ctx.node.GetFloat("alpha", 1.0f), beta = ctx.node.GetFloat("beta", 1.0f);
-  const bool use_c = C != nullptr && beta != 0.0f;
-  // C broadcasts along rows ([], [1], [N], [1,1], [1,N]): beta * C is the operator's bias.
-  const Shape* cs = use_c ? &C->shape() : nullptr;
-  const bool row_c = use_c && ctx.is_constant(2) && (cs->size() <= 1 || (*cs)[0] == 1);
-  const int64_t cn = use_c ? (cs->empty() ? 1 : cs->back()) : 0;
   const int64_t N = d.N, K = d.K;
-  XnnFullyConnected* fc = ctx.state->GetOrCreate<XnnFullyConnected>([&] {
+  const PackedMatrix* packed = ctx.state->GetOrCreate<PackedMatrix>([&] {
     const float* w = ctx.in(1).data<float>();
     std::vector<float> scaled;
     if (alpha != 1.0f) {
@@ -147,31 +141,25 @@ bool TryXnnGemm(KernelContext& ctx, const GemmDims& d, const Tensor* C, float* y
       for (float& v : scaled) v *= alpha;
       w = scaled.data();
     }
-    std::vector<float> bias;
-    if (row_c) {
-      const float* c = C->data<float>();
-      bias.resize(static_cast<size_t>(N));
-      for (int64_t j = 0; j < N; ++j) bias[j] = beta * c[cn == 1 ? 0 : j];
-    }
-    return XnnFullyConnected::Create(K, N, w, /*w_is_kn=*/!d.tb, row_c ? bias.data() : nullptr,
-                                     -INFINITY, INFINITY);
+    return PackedMatrix::Pack(K, N, w, /*b_is_kn=*/!d.tb);
   });
-  if (fc == nullptr || !fc->TryRun(d.M, K, N, ctx.in(0).data<float>(), y, ctx.pool)) return false;
-  if (use_c && !row_c) {  // y += beta * broadcast(C)
+  if (packed == nullptr || packed->K() != K || packed->N() != N) return false;
+  GemmEpilogue epilogue;
+  if (C != nullptr && beta != 0.0f) {
+    // C broadcasts to (M, N): [], [1], [N], [1, N], [M, 1], [M, N].
+    const Shape& cs = C->shape();
+    const int64_t cn = cs.empty() ? 1 : cs.back();
+    const int64_t cm = cs.size() == 2 ? cs[0] : 1;
     const float* c = C->data<float>();
-    const int64_t cm = cs->size() == 2 ? (*cs)[0] : 1;
-    ctx.pool->ParallelFor(d.M, std::max<int64_t>(1, 16384 / N), [&](int64_t r0, int64_t r1) {
+    epilogue = [=](int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
       for (int64_t i = r0; i < r1; ++i) {
         const float* crow = c + (cm == 1 ? 0 : i) * cn;
         float* yrow = y + i * N;
-        if (cn == 1) {
-          for (int64_t j = 0; j < N; ++j) yrow[j] += beta * crow[0];
-        } else {
-          for (int64_t j = 0; j < N; ++j) yrow[j] += beta * crow[j];
-        }
+        for (int64_t j = c0; j < c1; ++j) yrow[j] += beta * crow[cn == 1 ? 0 : j];
       }
-    });
+    };
   }
+  PackedSgemm(ctx.pool, d.M, ctx.in(0).data<float>(), K, *packed, y, N, epilogue);
   return true;
 }
 
@@ -180,7 +168,7 @@ Status GemmCompute(KernelContext& ctx) {
   GemmDims d;
   PX_RETURN_IF_ERROR(GemmShapes(ctx.node, ctx.in(0).shape(), ctx.in(1).shape(), C ? &C->shape() : nullptr, &d));
   Tensor& Y = ctx.out(0);
-  if (Y.dtype() == DataType::kFloat32 && TryXnnGemm(ctx, d, C, Y.data<float>())) return Status::Ok();
+  if (Y.dtype() == DataType::kFloat32 && TryPackedGemm(ctx, d, C, Y.data<float>())) return Status::Ok();
   switch (Y.dtype()) {
 #define PX_GEMM_CASE(DT, T)                                                                     \
   case DT:                                                                                      \

@@ -1,0 +1,106 @@
+#include "kernels/packed_gemm.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "kernels/packed_gemm_kernel.h"
+#include "runtime/thread_pool.h"
+
+namespace parallax {
+namespace {
+
+using packed_gemm_detail::RangeFn;
+
+bool CpuHas(GemmIsa isa) {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (isa == GemmIsa::kAvx512) return __builtin_cpu_supports("avx512f");
+  if (isa == GemmIsa::kAvx2) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+  return false;
+}
+
+RangeFn KernelFor(GemmIsa isa) {
+  RangeFn fn = isa == GemmIsa::kAvx512 ? packed_gemm_detail::Avx512Range()
+                                        : packed_gemm_detail::Avx2Range();
+  return fn != nullptr && CpuHas(isa) ? fn : nullptr;
+}
+
+// The ISA kAuto means: the widest available, capped by PARALLAX_PACKED_GEMM (off|avx2|avx512).
+GemmIsa AutoIsa() {
+  static const GemmIsa isa = [] {
+    const char* env = std::getenv("PARALLAX_PACKED_GEMM");
+    const std::string cap = env ? env : "";
+    if (cap == "off" || cap == "0") return GemmIsa::kAuto;  // kAuto here: none
+    if (cap != "avx2" && KernelFor(GemmIsa::kAvx512)) return GemmIsa::kAvx512;
+    if (KernelFor(GemmIsa::kAvx2)) return GemmIsa::kAvx2;
+    return GemmIsa::kAuto;
+  }();
+  return isa;
+}
+
+}  // namespace
+
+std::shared_ptr<PackedMatrix> PackedMatrix::Pack(int64_t K, int64_t N, const float* b, bool b_is_kn,
+                                                 GemmIsa isa) {
+  if (isa == GemmIsa::kAuto) isa = AutoIsa();
+  if (isa == GemmIsa::kAuto || K <= 0 || N <= 0) return nullptr;
+  const RangeFn range = KernelFor(isa);
+  if (range == nullptr) return nullptr;
+  auto m = std::make_shared<PackedMatrix>();
+  m->k_ = K;
+  m->n_ = N;
+  m->nr_ = isa == GemmIsa::kAvx512 ? 32 : 16;
+  m->isa_ = isa;
+  m->range_ = range;
+  const int64_t nr = m->nr_;
+  m->data_.assign(static_cast<size_t>(m->panels() * K * nr), 0.0f);
+  for (int64_t p = 0; p < m->panels(); ++p) {
+    float* dst = m->data_.data() + p * K * nr;
+    const int64_t col = p * nr, width = std::min(nr, N - col);
+    for (int64_t k = 0; k < K; ++k) {
+      float* row = dst + k * nr;
+      if (b_is_kn) {
+        std::memcpy(row, b + k * N + col, width * sizeof(float));
+      } else {
+        for (int64_t j = 0; j < width; ++j) row[j] = b[(col + j) * K + k];
+      }
+    }
+  }
+  return m;
+}
+
+void PackedSgemm(ThreadPool* pool, int64_t M, const float* a, int64_t lda, const PackedMatrix& b,
+                 float* c, int64_t ldc, const GemmEpilogue& epilogue) {
+  const int64_t N = b.N(), panels = b.panels();
+  if (M <= 0 || N <= 0) return;
+  using packed_gemm_detail::kMc;
+  // Tasks: blocks of kMc rows x chunks of panels, at least ~4 per thread so that uneven
+  // blocks still balance. Each task sums every element of its block in the same order.
+  const int threads = pool ? pool->threads() : 1;
+  const int64_t row_blocks = (M + kMc - 1) / kMc;
+  const bool small = M * N * b.K() < (int64_t{1} << 20);
+  const int64_t want = threads <= 1 || small ? 1 : 4 * threads;
+  const int64_t chunks = std::clamp<int64_t>((want + row_blocks - 1) / row_blocks, 1, panels);
+  const int64_t per_chunk = (panels + chunks - 1) / chunks;
+  auto task = [&](int64_t t) {
+    const int64_t rb = t / chunks, ch = t % chunks;
+    const int64_t i0 = rb * kMc, i1 = std::min(M, i0 + kMc);
+    const int64_t p0 = ch * per_chunk, p1 = std::min(panels, p0 + per_chunk);
+    if (p0 >= p1) return;
+    b.range()(i0, i1, p0, p1, a, lda, b, c, ldc);
+    if (epilogue) epilogue(i0, i1, p0 * b.nr(), std::min(N, p1 * b.nr()));
+  };
+  const int64_t tasks = row_blocks * chunks;
+  if (tasks == 1 || pool == nullptr) {
+    for (int64_t t = 0; t < tasks; ++t) task(t);
+    return;
+  }
+  pool->ParallelFor(tasks, 1, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) task(t);
+  });
+}
+
+}  // namespace parallax

@@ -1,0 +1,69 @@
+// Products with a constant right-hand matrix (MatMul/Gemm weights), B packed once per node.
+//
+//   auto packed = PackedMatrix::Pack(K, N, w, /*b_is_kn=*/true);   // at the first run
+//   if (packed) PackedSgemm(pool, M, a, lda, *packed, c, ldc, epilogue);
+//
+// OpenBLAS packs B again on every call: at DistilBERT's shapes (M = 128, K×N = 768×3072) that
+// repacking is a third of the product's time. PackedMatrix keeps B in column panels of NR floats
+// ([panel][k][NR], zero-padded), laid out for the register-tiled micro-kernels of
+// packed_gemm_avx512.cc (NR = 32) and packed_gemm_avx2.cc (NR = 16); A is read in place.
+// Each element of C is summed in the same order whatever the thread count, so results do not
+// depend on how the product is split. Pack() returns null where no micro-kernel runs (non-x86
+// or a CPU without AVX2+FMA): the caller then uses Sgemm.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace parallax {
+
+class ThreadPool;
+
+// kAuto: the widest the CPU runs (PARALLAX_PACKED_GEMM=off disables packing, =avx2 caps it).
+enum class GemmIsa { kAuto, kAvx512, kAvx2 };
+
+class PackedMatrix;
+
+namespace packed_gemm_detail {
+// One ISA's micro-kernel driver: C rows [i0, i1) x panels [p0, p1), all of K.
+using RangeFn = void (*)(int64_t i0, int64_t i1, int64_t p0, int64_t p1, const float* a,
+                         int64_t lda, const PackedMatrix& b, float* c, int64_t ldc);
+RangeFn Avx512Range();  // null when not compiled in
+RangeFn Avx2Range();
+}  // namespace packed_gemm_detail
+
+class PackedMatrix {
+ public:
+  // b: [K, N] row-major when b_is_kn (MatMul's B), else [N, K] (Gemm with transB = 1).
+  // Null when that ISA is not available here (or packing is disabled).
+  static std::shared_ptr<PackedMatrix> Pack(int64_t K, int64_t N, const float* b, bool b_is_kn,
+                                            GemmIsa isa = GemmIsa::kAuto);
+
+  int64_t K() const { return k_; }
+  int64_t N() const { return n_; }
+  int nr() const { return nr_; }
+  int64_t panels() const { return (n_ + nr_ - 1) / nr_; }
+  const float* panel(int64_t p) const { return data_.data() + p * k_ * nr_; }
+  size_t bytes() const { return data_.size() * sizeof(float); }
+  GemmIsa isa() const { return isa_; }
+  packed_gemm_detail::RangeFn range() const { return range_; }
+
+ private:
+  int64_t k_ = 0, n_ = 0;
+  int nr_ = 0;
+  GemmIsa isa_ = GemmIsa::kAuto;
+  packed_gemm_detail::RangeFn range_ = nullptr;
+  std::vector<float> data_;
+};
+
+// Called on each finished block of C (rows [r0, r1), columns [c0, c1)) while it is still in
+// cache: bias and activation epilogues. May run on any pool thread, on disjoint blocks.
+using GemmEpilogue = std::function<void(int64_t r0, int64_t r1, int64_t c0, int64_t c1)>;
+
+// C[M, N] = A[M, K] * B (row-major A with leading dimension lda, C with ldc), then epilogue.
+void PackedSgemm(ThreadPool* pool, int64_t M, const float* a, int64_t lda, const PackedMatrix& b,
+                 float* c, int64_t ldc, const GemmEpilogue& epilogue = nullptr);
+
+}  // namespace parallax
