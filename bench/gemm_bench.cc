@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kernels/gemm.h"
+#include "kernels/ops/conv_activation.h"
 #include "kernels/packed_gemm.h"
 #include "parallax/status.h"
 #include "runtime/thread_pool.h"
@@ -76,11 +77,12 @@ void Shapes(benchmark::internal::Benchmark* b) {
   b->Args({77, 2048, 512})->Args({77, 512, 2048});                          // CLIP text
   b->Args({1500, 384, 384})->Args({1500, 1536, 384});                       // Whisper encoder
   b->Args({1500, 1500, 64})->Args({1500, 64, 1500});                        // its attention, per head
+  b->Args({72, 1500, 64})->Args({72, 64, 1500});                            // one FusedAttention block
   b->Unit(benchmark::kMillisecond);
 }
 
 // The packed-weight GEMM (kernels/packed_gemm.h): B packed once, outside the timed loop.
-void RunPacked(benchmark::State& state, GemmIsa isa) {
+void RunPacked(benchmark::State& state, GemmIsa isa, bool gelu = false) {
   const int64_t m = state.range(0), n = state.range(1), k = state.range(2);
   Operands o(m, n, k);
   auto packed = PackedMatrix::Pack(k, n, o.b.data(), /*b_is_kn=*/true, isa);
@@ -89,8 +91,17 @@ void RunPacked(benchmark::State& state, GemmIsa isa) {
     return;
   }
   ThreadPool& pool = Pool();
+  ops::Activation act;
+  act.kind = ops::Activation::kGelu;
   for (auto _ : state) {
-    PackedSgemm(&pool, m, o.a.data(), k, *packed, o.c.data(), n);
+    if (gelu) {
+      float* c = o.c.data();
+      PackedSgemm(&pool, m, o.a.data(), k, *packed, c, n, [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+        for (int64_t r = r0; r < r1; ++r) ops::ApplyBiasActivation(act, c + r * n + c0, c1 - c0, 0.0f);
+      });
+    } else {
+      PackedSgemm(&pool, m, o.a.data(), k, *packed, o.c.data(), n);
+    }
     benchmark::DoNotOptimize(o.c.data());
   }
   state.counters["GFLOP/s"] =
@@ -100,6 +111,9 @@ void RunPacked(benchmark::State& state, GemmIsa isa) {
 void BM_Sgemm(benchmark::State& s) { Run(s, 0); }
 void BM_PackedAvx512(benchmark::State& s) { RunPacked(s, GemmIsa::kAvx512); }
 void BM_PackedAvx2(benchmark::State& s) { RunPacked(s, GemmIsa::kAvx2); }
+// With FusedMatMul's GELU epilogue on each finished block.
+void BM_PackedGelu(benchmark::State& s) { RunPacked(s, GemmIsa::kAuto, true); }
+BENCHMARK(BM_PackedGelu)->Apply(Shapes);
 BENCHMARK(BM_PackedAvx512)->Apply(Shapes);
 BENCHMARK(BM_PackedAvx2)->Apply(Shapes);
 void BM_SplitRows(benchmark::State& s) { Run(s, 1); }

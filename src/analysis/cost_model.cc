@@ -46,6 +46,12 @@ NodeCost EstimateNodeCost(const Node& node, const std::vector<TensorInfo>& input
     if (op == "Gemm" && node.GetInt("transA", 0) != 0 && a->size() == 2) k = (*a)[0];
     c.flops = 2.0 * out_elems * static_cast<double>(std::max<int64_t>(k, 1));
     c.compute_bound = true;
+  } else if (op == "FusedAttention" && inputs.size() >= 3 && a && a->size() >= 2 && w && !w->empty()) {
+    // Softmax(Q·Kᵀ)·V: 2·M·N·K + 2·M·N·D per batch, out_elems = batch·M·D.
+    const double k = static_cast<double>(a->back()), n = static_cast<double>(w->back());
+    const double dv = std::max<double>(1.0, static_cast<double>(inputs[2].shape.empty() ? 1 : inputs[2].shape.back()));
+    c.flops = 2.0 * (out_elems / dv) * n * (k + dv);
+    c.compute_bound = true;
   } else if (op == "Conv" && w && w->size() >= 2) {
     double per_out = 1;
     for (size_t d = 1; d < w->size(); ++d) per_out *= static_cast<double>((*w)[d]);

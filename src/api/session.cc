@@ -116,7 +116,11 @@ StatusOr<std::unique_ptr<Session>> Finish(Model model, const SessionOptions& opt
   PX_RETURN_IF_ERROR(LoadBlas());
   PX_RETURN_IF_ERROR(CheckOps(*model.graph));
   PX_RETURN_IF_ERROR(MakeImplicitInputsExplicit(model.graph.get()));
-  if (options.optimize) PX_RETURN_IF_ERROR(OptimizeGraph(model.graph.get()));
+  if (options.optimize) {
+    PassOptions passes;
+    passes.fuse_attention = options.accelerator.empty();
+    PX_RETURN_IF_ERROR(OptimizeGraph(model.graph.get(), passes));
+  }
   auto impl = std::make_unique<Session::Impl>();
   impl->graph = model.graph;
   impl->options = options;

@@ -2,6 +2,7 @@
 // same values as the unfused one.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
 #include <cmath>
@@ -227,6 +228,81 @@ TEST(Passes, MatMulBiasGeluBecomesOneFusedMatMul) {
   EXPECT_EQ(fused.nodes[0].GetString("activation", ""), "Gelu");
   Tensor x = Random({2, 3, 8}, 6);
   ExpectNear(RunGraph(fused, {x})[0], RunGraph(plain, {x})[0], 1e-5f);
+}
+
+// q ─MatMul(q, kt)─Mul(scale)─Add(mask)─Softmax(-1)─MatMul(·, v)─ y, the options dropping
+// steps; `extra_reader` gives the scores a second consumer (then nothing may fuse).
+struct AttentionGraphOptions {
+  bool scale = true, mask = true, mask_first = false, extra_reader = false;
+  int64_t axis = -1;
+};
+Graph AttentionGraph(const AttentionGraphOptions& o) {
+  Graph g;
+  ValueId q = g.AddValue("q"), kt = g.AddValue("kt"), v = g.AddValue("v");
+  g.inputs = {q, kt, v};
+  ValueId s = g.AddValue("s");
+  g.AddNode("MatMul", "qk", {q, kt}, {s});
+  if (o.scale) {
+    ValueId t = g.AddValue("scaled");
+    g.AddNode("Mul", "scale", {s, Const(g, "per_head", Random({2, 1, 1}, 7))}, {t});
+    s = t;
+  }
+  if (o.mask) {
+    ValueId t = g.AddValue("masked"), m = Const(g, "mask", Random({1, 1, 9}, 8));
+    g.AddNode("Add", "mask", o.mask_first ? std::vector<ValueId>{m, s} : std::vector<ValueId>{s, m}, {t});
+    s = t;
+  }
+  ValueId p = g.AddValue("p"), y = g.AddValue("y");
+  g.AddNode("Softmax", "softmax", {s}, {p});
+  Attribute axis;
+  axis.i = o.axis;
+  g.nodes.back().attrs["axis"] = axis;
+  g.AddNode("MatMul", "pv", {p, v}, {y});
+  g.outputs = {y};
+  if (o.extra_reader) {
+    ValueId z = g.AddValue("z");
+    g.AddNode("Relu", "reader", {s}, {z});
+    g.outputs.push_back(z);
+  }
+  Finalize(g);
+  return g;
+}
+
+TEST(Passes, AttentionBecomesOneFusedAttention) {
+  Tensor q = Random({2, 5, 4}, 9), kt = Random({2, 4, 9}, 10), v = Random({2, 9, 3}, 11);
+  for (const AttentionGraphOptions& o :
+       {AttentionGraphOptions{}, AttentionGraphOptions{false, true}, AttentionGraphOptions{true, false},
+        AttentionGraphOptions{false, false}, AttentionGraphOptions{true, true, true}}) {
+    SCOPED_TRACE(std::string("scale ") + (o.scale ? "1" : "0") + " mask " + (o.mask ? "1" : "0") +
+                 (o.mask_first ? " (first operand)" : ""));
+    Graph plain = AttentionGraph(o), fused = AttentionGraph(o);
+    ASSERT_TRUE(OptimizeGraph(&fused).ok());
+    ASSERT_EQ(Ops(fused), (std::vector<std::string>{"FusedAttention"}));
+    EXPECT_EQ(fused.nodes[0].inputs.size(), o.mask ? 5u : o.scale ? 4u : 3u);
+    ExpectNear(RunGraph(fused, {q, kt, v})[0], RunGraph(plain, {q, kt, v})[0], 1e-5f);
+  }
+}
+
+TEST(Passes, AttentionIsNotFusedWhenScoresAreReadElsewhereOrAxisIsNotLast) {
+  AttentionGraphOptions shared;
+  shared.extra_reader = true;
+  Graph g = AttentionGraph(shared);
+  ASSERT_TRUE(OptimizeGraph(&g).ok());
+  auto fused_count = [](const Graph& graph) {
+    const std::vector<std::string> ops = Ops(graph);
+    return std::count(ops.begin(), ops.end(), "FusedAttention");
+  };
+  EXPECT_EQ(fused_count(g), 0);
+  AttentionGraphOptions axis;
+  axis.axis = 1;
+  Graph h = AttentionGraph(axis);
+  ASSERT_TRUE(OptimizeGraph(&h).ok());
+  EXPECT_EQ(fused_count(h), 0);
+  PassOptions off;
+  off.fuse_attention = false;
+  Graph k = AttentionGraph({});
+  ASSERT_TRUE(OptimizeGraph(&k, off).ok());
+  EXPECT_EQ(fused_count(k), 0);
 }
 
 TEST(Passes, DeadNodesAreRemoved) {

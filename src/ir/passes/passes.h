@@ -6,8 +6,14 @@
 
 namespace parallax {
 
+struct PassOptions {
+  // Off when an accelerator runs the graph: its providers know MatMul and Softmax, not the
+  // fused node, and the placement must see the ops as the model has them.
+  bool fuse_attention = true;
+};
+
 // Runs every pass below, in order, and relinks the graph.
-Status OptimizeGraph(Graph* graph);
+Status OptimizeGraph(Graph* graph, const PassOptions& options = {});
 
 // Values that If/Loop bodies read from enclosing graphs become explicit node inputs and
 // subgraph inputs (implicit_inputs.cc). Always runs, before the other passes.
@@ -18,6 +24,10 @@ Status RemoveDeadNodes(Graph* graph);
 
 // x·0.5·(1+erf(x/√2)) → parallax::Gelu (fuse_gelu.cc).
 Status FuseGelu(Graph* graph);
+
+// MatMul(Q, Kᵀ)→[Mul scale]→[Add mask]→Softmax→MatMul(·, V) → parallax::FusedAttention
+// (fuse_attention.cc). Skipped when a session offloads to an accelerator (see OptimizeGraph).
+Status FuseAttention(Graph* graph);
 
 // Conv+activation (incl. SiLU), MatMul+bias(+activation) → FusedMatMul, Sigmoid·x → Silu
 // (fuse_epilogues.cc).

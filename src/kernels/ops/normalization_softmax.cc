@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels/kernel_util.h"
+#include "kernels/ops/softmax_row.h"
 #include "runtime/thread_pool.h"
 
 #include "kernels/vector_math.h"
@@ -220,6 +221,8 @@ Status SoftmaxCompute(KernelContext& ctx) {
 }
 
 }  // namespace
+
+void SoftmaxRowF32(const float* x, float* y, int64_t n) { SoftmaxRowAny<float, false>(x, y, n); }
 
 std::vector<KernelDef> NormalizationSoftmaxKernels() {
   std::vector<KernelDef> rows;

@@ -1,0 +1,11 @@
+// One float32 softmax row (max-subtracted, FastExp; AVX2 where the CPU has it), shared by the
+// Softmax kernel and FusedAttention. x == y (in place) is allowed.
+#pragma once
+
+#include <cstdint>
+
+namespace parallax::ops {
+
+void SoftmaxRowF32(const float* x, float* y, int64_t n);
+
+}  // namespace parallax::ops
