@@ -1,10 +1,8 @@
-// 8-wide AVX2+FMA versions of vector_math.h's FastExp and FastGelu, the same polynomials with
-// the same saturation and NaN rules, for loops the auto-vectoriser leaves scalar (selects
-// between two polynomials, float->int exponent tricks). Callers check HasAvx2Fma() first;
-// MaskTail(n) gives the lane mask for the last n < 8 elements so that a whole row goes
-// through the same code (results then do not depend on where a row is split).
+// 8-wide AVX2+FMA version of vector_math.h's FastExp, the same polynomial with the same
+// saturation and NaN rules, for the Sigmoid/Silu epilogue (conv_activation.h). Callers check
+// HasAvx2Fma() first. (Softmax and GELU rows: kernels/simd_rows.h.)
 //
-//   for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, Gelu8(_mm256_loadu_ps(x + i)));
+//   for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, Exp8(_mm256_loadu_ps(x + i)));
 #pragma once
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -17,11 +15,6 @@ namespace parallax::avx2 {
 inline bool HasAvx2Fma() {
   static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   return has;
-}
-
-__attribute__((target("avx2,fma"))) inline __m256i MaskTail(int64_t n) {
-  const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), lanes);
 }
 
 // FastExp: 0 below -87.3, +inf above 88.7, NaN stays NaN.
@@ -44,47 +37,6 @@ __attribute__((target("avx2,fma"))) inline __m256 Exp8(__m256 x_in) {
   y = _mm256_blendv_ps(y, _mm256_set1_ps(__builtin_inff()), _mm256_cmp_ps(x_in, hi, _CMP_GT_OQ));
   y = _mm256_blendv_ps(y, _mm256_setzero_ps(), _mm256_cmp_ps(x_in, lo, _CMP_LT_OQ));
   return _mm256_blendv_ps(y, x_in, _mm256_cmp_ps(x_in, x_in, _CMP_UNORD_Q));
-}
-
-// FastGelu: 0.5·x·(1 + erf(x/√2)), erfc's Chebyshev fit for |z| > 0.5, Taylor series below.
-__attribute__((target("avx2,fma"))) inline __m256 Gelu8(__m256 x) {
-  const __m256 z = _mm256_mul_ps(x, _mm256_set1_ps(0.70710678118654752f));
-  const __m256 a = _mm256_andnot_ps(_mm256_set1_ps(-0.f), z);
-  const __m256 t = _mm256_div_ps(_mm256_set1_ps(1.f), _mm256_fmadd_ps(_mm256_set1_ps(0.5f), a, _mm256_set1_ps(1.f)));
-  __m256 p = _mm256_set1_ps(0.17087277f);
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-0.82215223f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.48851587f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-1.13520398f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.27886807f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-0.18628806f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.09678418f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.37409196f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.00002368f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-1.26551223f));
-  const __m256 c = _mm256_mul_ps(t, Exp8(_mm256_fnmadd_ps(a, a, p)));  // erfc(|z|)
-  const __m256 negative = _mm256_cmp_ps(z, _mm256_setzero_ps(), _CMP_LT_OQ);
-  const __m256 big = _mm256_blendv_ps(_mm256_sub_ps(_mm256_set1_ps(2.f), c), c, negative);
-  const __m256 zz = _mm256_mul_ps(z, z);
-  __m256 s = _mm256_set1_ps(-1.f / 1320.f);
-  s = _mm256_fmadd_ps(s, zz, _mm256_set1_ps(1.f / 216.f));
-  s = _mm256_fmadd_ps(s, zz, _mm256_set1_ps(-1.f / 42.f));
-  s = _mm256_fmadd_ps(s, zz, _mm256_set1_ps(1.f / 10.f));
-  s = _mm256_fmadd_ps(s, zz, _mm256_set1_ps(-1.f / 3.f));
-  s = _mm256_fmadd_ps(s, zz, _mm256_set1_ps(1.f));
-  const __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_set1_ps(1.12837916709551257f), z), s, _mm256_set1_ps(1.f));
-  const __m256 one_plus_erf = _mm256_blendv_ps(big, small, _mm256_cmp_ps(a, _mm256_set1_ps(0.5f), _CMP_LE_OQ));
-  return _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), x), one_plus_erf);
-}
-
-// x[i] = Gelu(x[i] + bias) for all n elements, the tail through a masked load/store.
-__attribute__((target("avx2,fma"))) inline void GeluInPlace(float* x, int64_t n, float bias) {
-  const __m256 b = _mm256_set1_ps(bias);
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, Gelu8(_mm256_add_ps(_mm256_loadu_ps(x + i), b)));
-  if (i < n) {
-    const __m256i m = MaskTail(n - i);
-    _mm256_maskstore_ps(x + i, m, Gelu8(_mm256_add_ps(_mm256_maskload_ps(x + i, m), b)));
-  }
 }
 
 }  // namespace parallax::avx2

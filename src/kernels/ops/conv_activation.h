@@ -23,6 +23,7 @@
 
 #include "ir/graph.h"
 #include "kernels/vector_math.h"
+#include "kernels/simd_rows.h"
 #include "kernels/vector_math_avx2.h"
 #include "parallax/status.h"
 
@@ -162,10 +163,11 @@ inline void ActLoop(const Activation& a, float* x, int64_t n, float bias) {
 #if defined(__x86_64__) && defined(__GNUC__)
   if constexpr (K == Activation::kSilu || K == Activation::kSigmoid) {
     if (avx2::HasAvx2Fma()) i = ActSigmoidAvx2<K == Activation::kSilu>(x, n, bias);
-  } else if constexpr (K == Activation::kGelu) {
-    if (avx2::HasAvx2Fma()) return avx2::GeluInPlace(x, n, bias);
   }
 #endif
+  if constexpr (K == Activation::kGelu) {
+    if (const RowKernels* rows = BestRowKernels()) return rows->gelu(x, n, bias);
+  }
 #if defined(__SSE2__)
   if constexpr (K != Activation::kGelu && K != Activation::kTanh) {
     const __m128 b = _mm_set1_ps(bias);

@@ -12,7 +12,7 @@
 #include "runtime/thread_pool.h"
 
 #include "kernels/vector_math.h"
-#include "kernels/vector_math_avx2.h"
+#include "kernels/simd_rows.h"
 
 namespace parallax::ops {
 namespace {
@@ -102,53 +102,11 @@ void SoftmaxRow(const T* x, T* y, int64_t n) {
   }
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
-// SoftmaxRow<float, false> in AVX2 (Exp8), every element of the row through the vector code.
-__attribute__((target("avx2,fma"))) void SoftmaxRowAvx2(const float* x, float* y, int64_t n) {
-  const __m256 ninf = _mm256_set1_ps(-INFINITY);
-  int64_t i = 0;
-  __m256 m = ninf;
-  // max_ps(v, m) = v > m ? v : m: a NaN element is skipped, as in RowMax.
-  for (; i + 8 <= n; i += 8) m = _mm256_max_ps(_mm256_loadu_ps(x + i), m);
-  const int64_t rest = n - i;
-  const __m256i tail = avx2::MaskTail(rest);
-  if (rest > 0) {
-    const __m256 v = _mm256_blendv_ps(ninf, _mm256_maskload_ps(x + i, tail), _mm256_castsi256_ps(tail));
-    m = _mm256_max_ps(v, m);
-  }
-  alignas(32) float lanes[8];
-  _mm256_store_ps(lanes, m);
-  float mx = lanes[0];
-  for (int l = 1; l < 8; ++l) mx = lanes[l] > mx ? lanes[l] : mx;
-  if (!std::isfinite(mx)) mx = 0;  // all -inf (or inf/nan): let the arithmetic produce nan/0
-  const __m256 vmx = _mm256_set1_ps(mx);
-  __m256 sum = _mm256_setzero_ps();
-  for (i = 0; i + 8 <= n; i += 8) {
-    const __m256 e = avx2::Exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), vmx));
-    _mm256_storeu_ps(y + i, e);
-    sum = _mm256_add_ps(sum, e);
-  }
-  if (rest > 0) {
-    const __m256 e = avx2::Exp8(_mm256_sub_ps(_mm256_maskload_ps(x + i, tail), vmx));
-    _mm256_maskstore_ps(y + i, tail, e);
-    sum = _mm256_add_ps(sum, _mm256_blendv_ps(_mm256_setzero_ps(), e, _mm256_castsi256_ps(tail)));
-  }
-  _mm256_store_ps(lanes, sum);
-  float total = 0;
-  for (int l = 0; l < 8; ++l) total += lanes[l];
-  const __m256 inv = _mm256_set1_ps(1.0f / total);
-  for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_loadu_ps(y + i), inv));
-  if (rest > 0) _mm256_maskstore_ps(y + i, tail, _mm256_mul_ps(_mm256_maskload_ps(y + i, tail), inv));
-}
-#endif
-
 template <typename T, bool kLog>
 void SoftmaxRowAny(const T* x, T* y, int64_t n) {
-#if defined(__x86_64__) && defined(__GNUC__)
   if constexpr (std::is_same_v<T, float> && !kLog) {
-    if (avx2::HasAvx2Fma()) return SoftmaxRowAvx2(x, y, n);
+    if (const RowKernels* rows = BestRowKernels()) return rows->softmax(x, y, n);
   }
-#endif
   SoftmaxRow<T, kLog>(x, y, n);
 }
 

@@ -1,0 +1,25 @@
+// Vectorised row kernels for the hot elementwise work of transformer models, chosen once by
+// CPUID (AVX-512, else AVX2+FMA); null where neither runs (callers keep their scalar loops).
+//
+//   if (const RowKernels* k = BestRowKernels()) k->softmax(x, y, n); else ...
+#pragma once
+
+#include <cstdint>
+
+namespace parallax {
+
+struct RowKernels {
+  const char* isa;
+  void (*softmax)(const float* x, float* y, int64_t n);  // x == y allowed
+  void (*gelu)(float* x, int64_t n, float bias);         // x[i] = Gelu(x[i] + bias)
+};
+
+// PARALLAX_SIMD_ROWS=avx2 caps the choice at AVX2, =off disables both (for comparisons).
+const RowKernels* BestRowKernels();
+
+namespace simd {
+const RowKernels* Avx512RowKernels();  // null when not compiled in
+const RowKernels* Avx2RowKernels();
+}  // namespace simd
+
+}  // namespace parallax

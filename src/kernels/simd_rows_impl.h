@@ -1,0 +1,125 @@
+// Row kernels (softmax, GELU) written once over a SIMD traits type V and compiled per ISA in
+// simd_rows_avx512.cc / simd_rows_avx2.cc with that ISA's flags; simd_rows.cc picks one by
+// CPUID. Every element of a row, the tail included (masked loads and stores), goes through
+// the same vector code, so a result does not depend on where a row was split.
+//
+// V provides: kLanes, T (vector), M (lane mask), Set(f), Load, Store, LoadN(p, n, fill),
+// StoreN(p, n, v), Add, Sub, Mul, Recip (estimate), Fma(a, b, c) = a·b + c,
+// Fnma(a, b, c) = c − a·b, Max(a, b) (a > b ? a : b, so a NaN in a is dropped),
+// Min(a, b) (a < b ? a : b), Abs, Round, Lt(a, b), IsNan, Select(m, a, b),
+// Pow2(p, n) = p·2ⁿ for integral n, SumLanes (fixed order), MaxLanes.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+namespace parallax::simd {
+
+// exp(x) for x < 88 (every caller's argument is <= ~0): FastExp's polynomial; 0 below -87.3
+// (never a subnormal); NaN stays NaN when kKeepNan (otherwise it gives e^-87.3).
+template <class V, bool kKeepNan = true>
+inline typename V::T ExpBelow88(typename V::T x) {
+  using T = typename V::T;
+  const T lo = V::Set(-87.3f);
+  const T xc = V::Max(x, lo);  // NaN x is dropped here ...
+  const T n = V::Round(V::Mul(xc, V::Set(1.44269504088896341f)));
+  T r = V::Fnma(n, V::Set(0.693359375f), xc);
+  r = V::Fnma(n, V::Set(-2.12194440e-4f), r);
+  T p = V::Set(1.9875691500e-4f);
+  p = V::Fma(p, r, V::Set(1.3981999507e-3f));
+  p = V::Fma(p, r, V::Set(8.3334519073e-3f));
+  p = V::Fma(p, r, V::Set(4.1665795894e-2f));
+  p = V::Fma(p, r, V::Set(1.6666665459e-1f));
+  p = V::Fma(p, r, V::Set(5.0000001201e-1f));
+  p = V::Add(V::Fma(V::Mul(p, r), r, r), V::Set(1.f));
+  const T y = V::Select(V::Lt(x, lo), V::Set(0.f), V::Pow2(p, n));
+  if constexpr (!kKeepNan) return y;
+  return V::Select(V::IsNan(x), x, y);  // ... and handed back here
+}
+
+// 0.5·x·(1 + erf(x/√2)) with 1 + erf(z) = 2 − erfc(z) for z >= 0 and erfc(−z) for z < 0, erfc
+// by the Chebyshev fit of vector_math.h (relative error < 1.2e-7 for all z >= 0): unlike erf
+// itself, 1 + erf never cancels, so GELU needs no separate series near 0. NaN propagates
+// through t.
+template <class V>
+inline typename V::T Gelu(typename V::T x) {
+  using T = typename V::T;
+  const T z = V::Mul(x, V::Set(0.70710678118654752f));
+  // |z| capped at 1e4 (erfc is 0 in float long before): keeps the Newton step below finite
+  // at x = ±inf. A NaN z becomes 1e4 too; x carries the NaN to the result.
+  const T a = V::Min(V::Abs(z), V::Set(1e4f));
+  // t = 1 / (1 + a/2) by the hardware estimate and one Newton step (~1e-7 relative): a
+  // division would be the slowest instruction of the loop.
+  const T den = V::Fma(V::Set(0.5f), a, V::Set(1.f));
+  const T r0 = V::Recip(den);
+  const T t = V::Mul(r0, V::Fnma(den, r0, V::Set(2.f)));
+  T p = V::Set(0.17087277f);
+  p = V::Fma(p, t, V::Set(-0.82215223f));
+  p = V::Fma(p, t, V::Set(1.48851587f));
+  p = V::Fma(p, t, V::Set(-1.13520398f));
+  p = V::Fma(p, t, V::Set(0.27886807f));
+  p = V::Fma(p, t, V::Set(-0.18628806f));
+  p = V::Fma(p, t, V::Set(0.09678418f));
+  p = V::Fma(p, t, V::Set(0.37409196f));
+  p = V::Fma(p, t, V::Set(1.00002368f));
+  p = V::Fma(p, t, V::Set(-1.26551223f));
+  const T c = V::Mul(t, ExpBelow88<V, false>(V::Fnma(a, a, p)));  // erfc(|z|)
+  const T one_plus_erf = V::Select(V::Lt(z, V::Set(0.f)), c, V::Sub(V::Set(2.f), c));
+  return V::Mul(V::Mul(V::Set(0.5f), x), one_plus_erf);
+}
+
+// x[i] = Gelu(x[i] + bias).
+template <class V>
+void GeluRow(float* x, int64_t n, float bias) {
+  constexpr int L = V::kLanes;
+  const typename V::T b = V::Set(bias);
+  int64_t i = 0;
+  for (; i + L <= n; i += L) V::Store(x + i, Gelu<V>(V::Add(V::Load(x + i), b)));
+  if (i < n) V::StoreN(x + i, n - i, Gelu<V>(V::Add(V::LoadN(x + i, n - i, 0.f), b)));
+}
+
+// y = softmax(x) over n elements (x == y allowed). The max ignores NaN elements, a row with no
+// finite max uses 0 (vector_math's scalar SoftmaxRow does the same).
+template <class V>
+void SoftmaxRow(const float* x, float* y, int64_t n) {
+  using T = typename V::T;
+  constexpr int L = V::kLanes;
+  T m0 = V::Set(-INFINITY), m1 = m0, m2 = m0, m3 = m0;
+  int64_t i = 0;
+  for (; i + 4 * L <= n; i += 4 * L) {
+    m0 = V::Max(V::Load(x + i), m0);
+    m1 = V::Max(V::Load(x + i + L), m1);
+    m2 = V::Max(V::Load(x + i + 2 * L), m2);
+    m3 = V::Max(V::Load(x + i + 3 * L), m3);
+  }
+  for (; i + L <= n; i += L) m0 = V::Max(V::Load(x + i), m0);
+  if (i < n) m1 = V::Max(V::LoadN(x + i, n - i, -INFINITY), m1);
+  float mx = V::MaxLanes(V::Max(V::Max(m0, m1), V::Max(m2, m3)));
+  if (!std::isfinite(mx)) mx = 0;
+  const T vmx = V::Set(mx);
+  T s0 = V::Set(0.f), s1 = s0;
+  for (i = 0; i + 2 * L <= n; i += 2 * L) {
+    const T e0 = ExpBelow88<V>(V::Sub(V::Load(x + i), vmx));
+    const T e1 = ExpBelow88<V>(V::Sub(V::Load(x + i + L), vmx));
+    V::Store(y + i, e0);
+    V::Store(y + i + L, e1);
+    s0 = V::Add(s0, e0);
+    s1 = V::Add(s1, e1);
+  }
+  for (; i + L <= n; i += L) {
+    const T e = ExpBelow88<V>(V::Sub(V::Load(x + i), vmx));
+    V::Store(y + i, e);
+    s0 = V::Add(s0, e);
+  }
+  if (i < n) {
+    // Lanes past n load -inf: exp gives 0 there, adding nothing to the sum.
+    const T e = ExpBelow88<V>(V::Sub(V::LoadN(x + i, n - i, -INFINITY), vmx));
+    V::StoreN(y + i, n - i, e);
+    s1 = V::Add(s1, e);
+  }
+  const T inv = V::Set(1.f / V::SumLanes(V::Add(s0, s1)));
+  for (i = 0; i + L <= n; i += L) V::Store(y + i, V::Mul(V::Load(y + i), inv));
+  if (i < n) V::StoreN(y + i, n - i, V::Mul(V::LoadN(y + i, n - i, 0.f), inv));
+}
+
+}  // namespace parallax::simd
