@@ -108,6 +108,30 @@ void RunPacked(benchmark::State& state, GemmIsa isa, bool gelu = false) {
       benchmark::Counter(2.0 * m * n * k, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
 }
 
+// Weights cold, as in a model: 24 different packed B (> L3) used in turn.
+void BM_PackedCold(benchmark::State& state) {
+  const int64_t m = state.range(0), n = state.range(1), k = state.range(2);
+  Operands o(m, n, k);
+  std::vector<std::shared_ptr<PackedMatrix>> bs;
+  for (int i = 0; i < 24; ++i) {
+    for (float& x : o.b) x += 1e-3f;
+    bs.push_back(PackedMatrix::Pack(k, n, o.b.data(), /*b_is_kn=*/true));
+    if (!bs.back()) {
+      state.SkipWithError("no packed kernel");
+      return;
+    }
+  }
+  ThreadPool& pool = Pool();
+  size_t i = 0;
+  for (auto _ : state) {
+    PackedSgemm(&pool, m, o.a.data(), k, *bs[i++ % bs.size()], o.c.data(), n);
+    benchmark::DoNotOptimize(o.c.data());
+  }
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(2.0 * m * n * k, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+}
+BENCHMARK(BM_PackedCold)->Apply(Shapes);
+
 void BM_Sgemm(benchmark::State& s) { Run(s, 0); }
 void BM_PackedAvx512(benchmark::State& s) { RunPacked(s, GemmIsa::kAvx512); }
 void BM_PackedAvx2(benchmark::State& s) { RunPacked(s, GemmIsa::kAvx2); }
