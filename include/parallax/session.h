@@ -31,6 +31,8 @@ enum class ExecutionMode {
 struct SessionOptions {
   int threads = 0;             // total worker threads; 0 = number of online cores
   bool optimize = true;        // graph passes (dead-node removal, fusions)
+  // Pack MatMul/Gemm weights once at load and keep only the packed copy (CPU-only sessions).
+  bool prepack_weights = true;
   std::map<std::string, int64_t> dims;  // values for symbolic input dims, used by defaults
   bool profile = false;        // time every step; read with Session::Profile()
   ExecutionMode mode = ExecutionMode::kParallel;

@@ -13,6 +13,7 @@
 #include "runtime/lanes.h"
 #include "runtime/memory_budget.h"
 #include "runtime/plan.h"
+#include "runtime/prepack.h"
 #include "runtime/simulator.h"
 #include "runtime/thread_pool.h"
 
@@ -120,6 +121,10 @@ StatusOr<std::unique_ptr<Session>> Finish(Model model, const SessionOptions& opt
     PassOptions passes;
     passes.fuse_attention = options.accelerator.empty();
     PX_RETURN_IF_ERROR(OptimizeGraph(model.graph.get(), passes));
+  }
+  // Accelerator providers upload the weights as the model has them: keep them then.
+  if (options.prepack_weights && options.accelerator.empty()) {
+    PX_RETURN_IF_ERROR(PrepackConstantWeights(model.graph.get()));
   }
   auto impl = std::make_unique<Session::Impl>();
   impl->graph = model.graph;

@@ -78,6 +78,10 @@ struct Graph {
   std::vector<ValueId> inputs;    // graph inputs that are not initializers
   std::vector<ValueId> outputs;
   std::unordered_map<ValueId, Tensor> initializers;
+  // Initializers replaced by a kernel's packed form (runtime/prepack.h): the Tensor above then
+  // keeps the shape and dtype but its data is the packed layout, which only the consuming
+  // kernels, given this object through their KernelState, may read.
+  std::unordered_map<ValueId, std::shared_ptr<void>> prepacked;
   std::map<std::string, int> opsets;  // domain → version
   // Names visible from enclosing graphs (for If/Loop bodies): name → outer value.
   std::unordered_map<std::string, ValueId> outer_refs;

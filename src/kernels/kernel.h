@@ -72,6 +72,11 @@ class KernelState {
     if (!state_) state_ = make();
     return static_cast<T*>(state_.get());
   }
+  // Puts a state made elsewhere (a prepacked weight, KernelDef::prepack) before the first run.
+  void Seed(std::shared_ptr<void> state) {
+    std::lock_guard<std::mutex> lock(mu_);
+    state_ = std::move(state);
+  }
 
  private:
   std::mutex mu_;
@@ -84,6 +89,7 @@ struct KernelContext {
   std::vector<Tensor*> outputs;       // allocated with the inferred dtype and shape
   ThreadPool* pool = nullptr;         // never null at run time; may have 1 thread
   KernelState* state = nullptr;       // null when folding or running a dynamic step
+                                      // (unless the step has a prepacked weight)
   uint64_t constant_inputs = 0;       // bit i: input i is a constant of the plan
   RunSubgraphFn run_subgraph = nullptr;  // for control flow; null outside the runtime
 
@@ -96,6 +102,10 @@ struct KernelContext {
 
 using InferFn = Status (*)(InferContext&);
 using ComputeFn = Status (*)(KernelContext&);
+// The kernel's packed form of a constant input 1 (MatMul/Gemm weights), built once at load;
+// null when this node cannot use one. The plan puts it in the step's KernelState, where the
+// kernel's GetOrCreate finds it, and the graph keeps only the packed copy (runtime/prepack.h).
+using PrepackFn = std::shared_ptr<void> (*)(const Node& node, const Tensor& weight);
 
 struct KernelDef {
   const char* op_type;
@@ -109,6 +119,7 @@ struct KernelDef {
   // Control flow: outputs are only known by running a subgraph, so infer is skipped at run
   // time and compute assigns *ctx.outputs[i] itself.
   bool allocates_outputs = false;
+  PrepackFn prepack = nullptr;
 };
 
 }  // namespace parallax

@@ -49,6 +49,7 @@ struct PlanStep {
   const KernelDef* kernel = nullptr;
   bool dynamic = false;  // infer shapes at run time
   bool aliased = false;  // output 0 is a view of input 0; compute is skipped
+  bool prepacked = false;  // reads a prepacked weight: `state` holds it, also for dynamic runs
   std::vector<ValueId> release;  // dynamic values whose last reader is this step
   uint64_t constant_inputs = 0;  // bit i: input i is a plan constant (KernelContext)
   std::shared_ptr<KernelState> state = std::make_shared<KernelState>();
@@ -145,8 +146,9 @@ Status ExecuteParallel(const Graph& graph, const ExecutionPlan& plan,
 
 // Runs one node: infers (if asked) and computes, allocating outputs on the heap. Shared by
 // plan-time folding and dynamic steps.
+// `state`: the step's KernelState when it holds a prepacked weight (PlanStep::prepacked).
 Status RunNodeDynamic(const Node& node, const KernelDef& kernel,
                       const std::vector<const Tensor*>& inputs, ThreadPool* pool,
-                      std::vector<Tensor>* outputs);
+                      std::vector<Tensor>* outputs, KernelState* state = nullptr);
 
 }  // namespace parallax

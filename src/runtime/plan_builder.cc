@@ -117,13 +117,23 @@ Status PlanBuilder::PlanNode(NodeId id) {
     if (info_[v].value == nullptr) all_known = false;
   }
   const bool shape_only = (node.op_type == "Shape" || node.op_type == "Size") && node.domain.empty();
-  if (!any_dynamic && !IsNondeterministic(node.op_type) && (all_known || shape_only)) {
+  // A prepacked weight's data is only readable through the step's state: never fold its reader.
+  std::shared_ptr<void> packed;
+  for (ValueId v : node.inputs) {
+    auto it = v == kNoValue ? g_.prepacked.end() : g_.prepacked.find(v);
+    if (it != g_.prepacked.end()) packed = it->second;
+  }
+  if (!packed && !any_dynamic && !IsNondeterministic(node.op_type) && (all_known || shape_only)) {
     Status st = Fold(node, *kernel);
     return st.WithPrefix(st.message().rfind(node.Describe(), 0) == 0 ? "" : node.Describe());
   }
   PlanStep step;
   step.node = id;
   step.kernel = kernel;
+  if (packed) {
+    step.prepacked = true;
+    step.state->Seed(std::move(packed));
+  }
   for (size_t i = 0; i < node.inputs.size() && i < 64; ++i) {
     ValueId v = node.inputs[i];
     if (v != kNoValue && slots[v].kind == ValueSlot::Kind::kConstant) step.constant_inputs |= uint64_t{1} << i;

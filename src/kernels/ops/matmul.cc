@@ -158,6 +158,12 @@ bool TryPackedMatMul(KernelContext& ctx, const MatMulDims& d, const float* bias,
   return true;
 }
 
+// KernelDef::prepack for MatMul and FusedMatMul: the packing TryPackedMatMul would make.
+std::shared_ptr<void> PrepackMatMulWeight(const Node&, const Tensor& w) {
+  if (w.dtype() != DataType::kFloat32 || w.rank() != 2) return nullptr;
+  return PackedMatrix::Pack(w.shape()[0], w.shape()[1], w.data<float>(), /*b_is_kn=*/true);
+}
+
 Status MatMulInfer(InferContext& ctx) {
   if (ctx.num_inputs() < 2 || !ctx.has(0) || !ctx.has(1)) return InvalidArgument("MatMul expects inputs A and B");
   const DataType dt = ctx.in(0).dtype;
@@ -241,8 +247,8 @@ Status FusedMatMulCompute(KernelContext& ctx) {
 
 std::vector<KernelDef> MatMulRows() {
   return {
-      {"MatMul", "", 1, 0, MatMulInfer, MatMulCompute},
-      {"FusedMatMul", "parallax", 1, 0, FusedMatMulInfer, FusedMatMulCompute},
+      {"MatMul", "", 1, 0, MatMulInfer, MatMulCompute, -1, false, false, PrepackMatMulWeight},
+      {"FusedMatMul", "parallax", 1, 0, FusedMatMulInfer, FusedMatMulCompute, -1, false, false, PrepackMatMulWeight},
   };
 }
 

@@ -129,20 +129,31 @@ void RunGemm(const GemmDims& d, const Node& node, const T* a, const T* b, const 
 // float32 with a constant B and no transA: PackedSgemm, alpha * B packed once per node, and
 // beta * C (any broadcast) added per block of Y as soon as it is done. False when that does
 // not apply: the caller computes Y.
+// alpha * B packed for PackedSgemm (B is [K, N], or [N, K] with transB); null when transA is
+// set or B is not a 2-D float32 matrix. Also Gemm's KernelDef::prepack.
+std::shared_ptr<PackedMatrix> PackGemmWeight(const Node& node, const Tensor& b) {
+  if (node.GetInt("transA", 0) != 0 || b.dtype() != DataType::kFloat32 || b.rank() != 2) return nullptr;
+  const bool tb = node.GetInt("transB", 0) != 0;
+  const int64_t K = tb ? b.shape()[1] : b.shape()[0], N = tb ? b.shape()[0] : b.shape()[1];
+  const float alpha = node.GetFloat("alpha", 1.0f);
+  const float* w = b.data<float>();
+  std::vector<float> scaled;
+  if (alpha != 1.0f) {
+    scaled.assign(w, w + N * K);
+    for (float& v : scaled) v *= alpha;
+    w = scaled.data();
+  }
+  return PackedMatrix::Pack(K, N, w, /*b_is_kn=*/!tb);
+}
+
+std::shared_ptr<void> PrepackGemmWeight(const Node& node, const Tensor& b) { return PackGemmWeight(node, b); }
+
 bool TryPackedGemm(KernelContext& ctx, const GemmDims& d, const Tensor* C, float* y) {
   if (ctx.state == nullptr || !ctx.is_constant(1) || d.ta || d.M <= 0 || d.N <= 0 || d.K <= 0) return false;
-  const float alpha = ctx.node.GetFloat("alpha", 1.0f), beta = ctx.node.GetFloat("beta", 1.0f);
+  const float beta = ctx.node.GetFloat("beta", 1.0f);
   const int64_t N = d.N, K = d.K;
-  const PackedMatrix* packed = ctx.state->GetOrCreate<PackedMatrix>([&] {
-    const float* w = ctx.in(1).data<float>();
-    std::vector<float> scaled;
-    if (alpha != 1.0f) {
-      scaled.assign(w, w + N * K);
-      for (float& v : scaled) v *= alpha;
-      w = scaled.data();
-    }
-    return PackedMatrix::Pack(K, N, w, /*b_is_kn=*/!d.tb);
-  });
+  const PackedMatrix* packed =
+      ctx.state->GetOrCreate<PackedMatrix>([&] { return PackGemmWeight(ctx.node, ctx.in(1)); });
   if (packed == nullptr || packed->K() != K || packed->N() != N) return false;
   GemmEpilogue epilogue;
   if (C != nullptr && beta != 0.0f) {
@@ -191,7 +202,7 @@ Status GemmCompute(KernelContext& ctx) {
 
 std::vector<KernelDef> GemmRows() {
   return {
-      {"Gemm", "", 1, 0, GemmInfer, GemmCompute},
+      {"Gemm", "", 1, 0, GemmInfer, GemmCompute, -1, false, false, PrepackGemmWeight},
   };
 }
 

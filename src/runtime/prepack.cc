@@ -1,0 +1,56 @@
+#include "runtime/prepack.h"
+
+#include "ir/passes/fusion_util.h"
+#include "kernels/registry.h"
+
+namespace parallax {
+namespace {
+
+// Readers pack a weight the same way when they share the prepack function and the attributes
+// that change it (Gemm's transA, transB, alpha; absent on MatMul).
+bool SamePacking(const Node& a, const Node& b, PrepackFn fa, PrepackFn fb) {
+  return fa == fb && a.GetInt("transA", 0) == b.GetInt("transA", 0) &&
+         a.GetInt("transB", 0) == b.GetInt("transB", 0) && a.GetFloat("alpha", 1.0f) == b.GetFloat("alpha", 1.0f);
+}
+
+}  // namespace
+
+Status PrepackConstantWeights(Graph* g, PrepackStats* stats) {
+  PX_RETURN_IF_ERROR(g->Link());
+  const std::vector<bool> pinned = fusion::PinnedValues(*g);
+  for (auto& [w, tensor] : g->initializers) {
+    if (pinned[w] || g->prepacked.count(w) || tensor.dtype() != DataType::kFloat32 || tensor.rank() != 2 ||
+        tensor.raw() == nullptr) {
+      continue;
+    }
+    const std::vector<NodeId>& readers = g->values[w].consumers;
+    if (readers.empty()) continue;
+    bool ok = true;
+    PrepackFn first_fn = nullptr;
+    for (NodeId r : readers) {
+      const Node& n = g->nodes[r];
+      const KernelDef* def = FindKernel(n.op_type, n.domain, n.opset);
+      int uses = 0;
+      for (ValueId v : n.inputs) uses += v == w;
+      const bool a_constant = n.inputs.empty() || n.inputs[0] == kNoValue || g->initializers.count(n.inputs[0]);
+      if (def == nullptr || def->prepack == nullptr || n.inputs.size() < 2 || n.inputs[1] != w || uses != 1 ||
+          a_constant || (first_fn && !SamePacking(g->nodes[readers[0]], n, first_fn, def->prepack))) {
+        ok = false;
+        break;
+      }
+      if (!first_fn) first_fn = def->prepack;
+    }
+    if (!ok) continue;
+    std::shared_ptr<void> packed = first_fn(g->nodes[readers[0]], tensor);
+    if (!packed) continue;
+    if (stats) {
+      ++stats->weights;
+      stats->original_bytes += tensor.nbytes();
+    }
+    g->prepacked[w] = std::move(packed);
+    tensor = Tensor::Wrap(tensor.dtype(), tensor.shape(), nullptr);  // the original is released
+  }
+  return Status::Ok();
+}
+
+}  // namespace parallax

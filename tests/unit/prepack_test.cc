@@ -1,0 +1,157 @@
+// PrepackConstantWeights (runtime/prepack.h): which weights are packed and released, and that
+// plans over the prepacked graph compute what the original graph computes — static steps,
+// dynamic steps and several readers of one weight.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "kernels/packed_gemm.h"
+#include "runtime/plan.h"
+#include "runtime/prepack.h"
+#include "runtime/thread_pool.h"
+
+namespace parallax {
+namespace {
+
+Tensor Random(Shape s, uint32_t seed) {
+  Tensor t = Tensor::Allocate(DataType::kFloat32, std::move(s)).value();
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(-1.f, 1.f);
+  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = d(rng);
+  return t;
+}
+
+ValueId Const(Graph& g, const std::string& name, Tensor t) {
+  ValueId v = g.AddValue(name);
+  g.initializers[v] = std::move(t);
+  return v;
+}
+
+void SetAttr(Node& n, const std::string& key, float f, int64_t i, bool is_float) {
+  Attribute a;
+  a.kind = is_float ? Attribute::Kind::kFloat : Attribute::Kind::kInt;
+  a.f = f;
+  a.i = i;
+  n.attrs[key] = a;
+}
+
+std::vector<Tensor> RunModel(const Graph& g, const std::vector<Tensor>& inputs) {
+  static ThreadPool pool(2);
+  std::vector<ValueInfo> infos;
+  for (const Tensor& t : inputs) infos.push_back({t.dtype(), t.shape(), nullptr});
+  auto plan = BuildPlan(g, infos, &pool);
+  EXPECT_TRUE(plan.ok()) << plan.status().message();
+  if (!plan.ok()) return {};
+  std::vector<uint8_t> arena((*plan)->arena_bytes + 64);
+  std::vector<Tensor> outs;
+  ExecContext ctx;
+  ctx.pool = &pool;
+  ctx.arena = arena.data();
+  Status st = Execute(g, **plan, inputs, ctx, &outs);
+  EXPECT_TRUE(st.ok()) << st.message();
+  return outs;
+}
+
+bool PackingAvailable() {
+  const float one = 1.f;
+  return PackedMatrix::Pack(1, 1, &one, true) != nullptr;
+}
+
+// x ─MatMul(x, w1)─ a ─Gemm(a, w2ᵀ, alpha 0.5)─ y1; y2 = MatMul(x, w1) again (w1 read twice);
+// y3 = MatMul(MatMul(x, w3), Transpose(w3))  (w3 also read by Transpose: not prepackable);
+// y4 = MatMul(c, w4) with c constant (would be folded: not prepackable).
+Graph Model() {
+  Graph g;
+  ValueId x = g.AddValue("x");
+  g.inputs = {x};
+  ValueId w1 = Const(g, "w1", Random({6, 6}, 1)), w2 = Const(g, "w2", Random({5, 6}, 2));
+  ValueId w3 = Const(g, "w3", Random({6, 6}, 3)), w4 = Const(g, "w4", Random({6, 4}, 4));
+  ValueId c = Const(g, "c", Random({3, 6}, 5));
+  ValueId a = g.AddValue("a"), y1 = g.AddValue("y1"), y2 = g.AddValue("y2"), s = g.AddValue("s"),
+          m = g.AddValue("m"), y3 = g.AddValue("y3"), y4 = g.AddValue("y4");
+  g.AddNode("MatMul", "mm1", {x, w1}, {a});
+  NodeId gemm = g.AddNode("Gemm", "gemm", {a, w2}, {y1});
+  SetAttr(g.nodes[gemm], "transB", 0, 1, false);
+  SetAttr(g.nodes[gemm], "alpha", 0.5f, 0, true);
+  g.AddNode("MatMul", "mm1_again", {x, w1}, {y2});
+  g.AddNode("MatMul", "mm3", {x, w3}, {m});
+  g.AddNode("Transpose", "transpose_w3", {w3}, {s});  // folded at plan time: reads w3's data
+  g.AddNode("MatMul", "mm3_t", {m, s}, {y3});
+  g.AddNode("MatMul", "mm_const", {c, w4}, {y4});
+  g.outputs = {y1, y2, y3, y4};
+  g.opsets[""] = 17;
+  for (Node& n : g.nodes) n.opset = 17;
+  EXPECT_TRUE(g.Link().ok());
+  return g;
+}
+
+TEST(Prepack, PacksOnlyWeightsEveryReaderPacksAndKeepsResults) {
+  if (!PackingAvailable()) GTEST_SKIP() << "no packed-GEMM kernel on this CPU";
+  Graph plain = Model(), packed = Model();
+  PrepackStats stats;
+  ASSERT_TRUE(PrepackConstantWeights(&packed, &stats).ok());
+  auto id = [&](const char* name) { return packed.Find(name); };
+  EXPECT_EQ(stats.weights, 2);  // w1 (two MatMul readers) and w2 (Gemm)
+  EXPECT_EQ(stats.original_bytes, (36u + 30u) * sizeof(float));
+  EXPECT_TRUE(packed.prepacked.count(id("w1")));
+  EXPECT_TRUE(packed.prepacked.count(id("w2")));
+  EXPECT_FALSE(packed.prepacked.count(id("w3")));  // also read by Transpose
+  EXPECT_FALSE(packed.prepacked.count(id("w4")));  // its reader has a constant A
+  EXPECT_EQ(packed.initializers.at(id("w1")).raw(), nullptr);  // the original is gone
+  EXPECT_EQ(packed.initializers.at(id("w1")).shape(), (Shape{6, 6}));
+  EXPECT_NE(packed.initializers.at(id("w3")).raw(), nullptr);
+  const Tensor x = Random({3, 6}, 9);
+  const std::vector<Tensor> want = RunModel(plain, {x}), got = RunModel(packed, {x});
+  ASSERT_EQ(want.size(), 4u);
+  ASSERT_EQ(got.size(), 4u);
+  for (size_t o = 0; o < want.size(); ++o) {
+    ASSERT_EQ(got[o].shape(), want[o].shape());
+    for (int64_t i = 0; i < want[o].numel(); ++i) {
+      EXPECT_NEAR(got[o].data<float>()[i], want[o].data<float>()[i], 1e-5f) << "output " << o << " element " << i;
+    }
+  }
+  // A second plan (another input shape) finds the packed weights too.
+  const Tensor x5 = Random({5, 6}, 10);
+  const std::vector<Tensor> want5 = RunModel(plain, {x5}), got5 = RunModel(packed, {x5});
+  ASSERT_EQ(got5.size(), 4u);
+  for (int64_t i = 0; i < want5[0].numel(); ++i) EXPECT_NEAR(got5[0].data<float>()[i], want5[0].data<float>()[i], 1e-5f);
+}
+
+TEST(Prepack, DynamicStepsReadTheirPackedWeight) {
+  if (!PackingAvailable()) GTEST_SKIP() << "no packed-GEMM kernel on this CPU";
+  // x ─NonZero─Transpose─Cast─ rows [n, 2] (data-dependent n) ─MatMul(·, w)─ y: a dynamic step.
+  auto build = [] {
+    Graph g;
+    ValueId x = g.AddValue("x");
+    g.inputs = {x};
+    ValueId w = Const(g, "w", Random({2, 7}, 11));
+    ValueId nz = g.AddValue("nz"), t = g.AddValue("t"), f = g.AddValue("f"), y = g.AddValue("y");
+    g.AddNode("NonZero", "nonzero", {x}, {nz});
+    NodeId tr = g.AddNode("Transpose", "transpose", {nz}, {t});
+    Attribute perm;
+    perm.kind = Attribute::Kind::kInts;
+    perm.ints = {1, 0};
+    g.nodes[tr].attrs["perm"] = perm;
+    NodeId cast = g.AddNode("Cast", "cast", {t}, {f});
+    SetAttr(g.nodes[cast], "to", 0, 1, false);  // FLOAT
+    g.AddNode("MatMul", "mm", {f, w}, {y});
+    g.outputs = {y};
+    g.opsets[""] = 17;
+    for (Node& n : g.nodes) n.opset = 17;
+    EXPECT_TRUE(g.Link().ok());
+    return g;
+  };
+  Graph plain = build(), packed = build();
+  ASSERT_TRUE(PrepackConstantWeights(&packed).ok());
+  ASSERT_TRUE(packed.prepacked.count(packed.Find("w")));
+  Tensor x = Tensor::Allocate(DataType::kFloat32, {4, 5}).value();
+  for (int i : {1, 7, 12, 19}) x.data<float>()[i] = 1.f;
+  const auto want = RunModel(plain, {x}), got = RunModel(packed, {x});
+  ASSERT_EQ(got.size(), 1u);
+  ASSERT_EQ(got[0].shape(), (Shape{4, 7}));
+  for (int64_t i = 0; i < want[0].numel(); ++i) EXPECT_NEAR(got[0].data<float>()[i], want[0].data<float>()[i], 1e-5f);
+}
+
+}  // namespace
+}  // namespace parallax
