@@ -305,6 +305,33 @@ TEST(Passes, AttentionIsNotFusedWhenScoresAreReadElsewhereOrAxisIsNotLast) {
   EXPECT_EQ(fused_count(k), 0);
 }
 
+// MatMul(x, W) + bias ─┬─ Mul(1.702) ─ Sigmoid ─┐
+//                     └──────────────────────Mul ─ y      (CLIP's QuickGELU)
+Graph MatMulQuickGelu() {
+  Graph g;
+  ValueId x = g.AddValue("x");
+  g.inputs = {x};
+  ValueId m = g.AddValue("m"), a = g.AddValue("a"), s = g.AddValue("s"), sg = g.AddValue("sg"), y = g.AddValue("y");
+  g.AddNode("MatMul", "mm", {x, Const(g, "w", Random({8, 6}, 12))}, {m});
+  g.AddNode("Add", "bias", {m, Const(g, "b", Random({6}, 13))}, {a});
+  g.AddNode("Mul", "scale", {a, Const(g, "beta", Scalar(1.702f))}, {s});
+  g.AddNode("Sigmoid", "sigmoid", {s}, {sg});
+  g.AddNode("Mul", "gate", {sg, a}, {y});
+  g.outputs = {y};
+  Finalize(g);
+  return g;
+}
+
+TEST(Passes, QuickGeluBecomesFusedMatMulWithScaledSilu) {
+  Graph plain = MatMulQuickGelu(), fused = MatMulQuickGelu();
+  ASSERT_TRUE(OptimizeGraph(&fused).ok());
+  ASSERT_EQ(Ops(fused), (std::vector<std::string>{"FusedMatMul"}));
+  EXPECT_EQ(fused.nodes[0].GetString("activation", ""), "Silu");
+  EXPECT_FLOAT_EQ(fused.nodes[0].GetFloat("activation_beta", 1.f), 1.702f);
+  Tensor x = Random({3, 8}, 14);
+  ExpectNear(RunGraph(fused, {x})[0], RunGraph(plain, {x})[0], 1e-5f);
+}
+
 TEST(Passes, DeadNodesAreRemoved) {
   Graph g;
   ValueId x = g.AddValue("x"), y = g.AddValue("y"), dead = g.AddValue("dead");

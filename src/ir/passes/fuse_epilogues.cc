@@ -5,6 +5,7 @@
 //   Conv ── Relu / Sigmoid / LeakyRelu / HardSwish / Clip(const)  →  Conv{activation=...}
 //   MatMul(A, W[K,N]) ── Add(bias[N])  →  parallax::FusedMatMul(A, W, bias)
 //   FusedMatMul ── Gelu / Relu         →  FusedMatMul{activation=...}
+//   FusedMatMul ── x·Sigmoid(β·x)      →  FusedMatMul{activation=Silu, activation_beta=β}
 //   Sigmoid(x) ── Mul(x, ·)            →  parallax::Silu(x)
 #include "ir/passes/fusion_util.h"
 #include "ir/passes/passes.h"
@@ -43,6 +44,34 @@ NodeId MatchSilu(const Graph& g, const std::vector<bool>& pinned, const std::vec
   if (!((mul.inputs[0] == x && mul.inputs[1] == s) || (mul.inputs[0] == s && mul.inputs[1] == x))) return -1;
   *sigmoid = a;
   return b;
+}
+
+// CLIP's QuickGELU, x·sigmoid(β·x): if `x` feeds exactly Mul(x, β) → Sigmoid → Mul(x, ·) with
+// β a float scalar constant, returns the last Mul and sets *beta and the two other nodes.
+NodeId MatchScaledSilu(const Graph& g, const std::vector<bool>& pinned, const std::vector<bool>& removed,
+                       ValueId x, float* beta, NodeId* scale, NodeId* sigmoid) {
+  if (x == kNoValue || pinned[x] || g.values[x].consumers.size() != 2) return -1;
+  for (int first = 0; first < 2; ++first) {
+    const NodeId m1 = g.values[x].consumers[first], m2 = g.values[x].consumers[1 - first];
+    if (!Is(g, m1, "Mul", removed) || !Is(g, m2, "Mul", removed) || m1 == m2) continue;
+    const Node& s = g.nodes[m1];
+    const ValueId c = s.inputs[0] == x ? s.inputs[1] : s.inputs[0];
+    auto it = g.initializers.find(c);
+    if ((s.inputs[0] != x && s.inputs[1] != x) || it == g.initializers.end() || it->second.numel() != 1 ||
+        it->second.dtype() != DataType::kFloat32) {
+      continue;
+    }
+    const NodeId sg = SoleConsumer(g, pinned, s.outputs[0]);
+    if (!Is(g, sg, "Sigmoid", removed) || SoleConsumer(g, pinned, g.nodes[sg].outputs[0]) != m2) continue;
+    const Node& mul = g.nodes[m2];
+    const ValueId so = g.nodes[sg].outputs[0];
+    if (!((mul.inputs[0] == x && mul.inputs[1] == so) || (mul.inputs[0] == so && mul.inputs[1] == x))) continue;
+    *beta = *it->second.data<float>();
+    *scale = m1;
+    *sigmoid = sg;
+    return m2;
+  }
+  return -1;
 }
 
 // Folds a single-consumer activation node after `producer` into its "activation" attribute.
@@ -145,6 +174,16 @@ Status FuseEpilogues(Graph* g) {
   for (NodeId id = 0; id < static_cast<NodeId>(g->nodes.size()); ++id) {
     Node& n = g->nodes[id];
     if (!removed[id] && n.domain == "parallax" && n.op_type == "FusedMatMul" && !HasActivation(n)) {
+      float beta = 1.0f;
+      NodeId scale = -1, sigmoid = -1;
+      const NodeId mul = MatchScaledSilu(*g, pinned2, removed, n.outputs[0], &beta, &scale, &sigmoid);
+      if (mul >= 0) {
+        SetString(&n, "activation", "Silu");
+        SetFloat(&n, "activation_beta", beta);
+        n.outputs[0] = g->nodes[mul].outputs[0];
+        removed[scale] = removed[sigmoid] = removed[mul] = true;
+        continue;
+      }
       FoldActivation(g, pinned2, &removed, id, /*conv=*/false);
     }
   }

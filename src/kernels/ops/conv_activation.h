@@ -33,10 +33,11 @@ struct Activation {
   enum Kind { kNone, kRelu, kSigmoid, kSilu, kLeakyRelu, kClip, kHardSwish, kGelu, kTanh };
   Kind kind = kNone;
   float alpha = 0.01f;  // LeakyRelu slope
+  float beta = 1.0f;    // Silu: x·sigmoid(beta·x) (CLIP's QuickGELU is beta = 1.702)
   float lo = -INFINITY, hi = INFINITY;  // Clip bounds
 };
 
-// Reads "activation" (+ "activation_alpha", "activation_min", "activation_max").
+// Reads "activation" (+ "activation_alpha", "activation_beta", "activation_min", "activation_max").
 inline StatusOr<Activation> ParseActivation(const Node& node) {
   Activation a;
   const std::string s = node.GetString("activation", "");
@@ -48,6 +49,7 @@ inline StatusOr<Activation> ParseActivation(const Node& node) {
     a.kind = Activation::kSigmoid;
   } else if (s == "Silu" || s == "Swish") {
     a.kind = Activation::kSilu;
+    a.beta = node.GetFloat("activation_beta", 1.0f);
   } else if (s == "LeakyRelu") {
     a.kind = Activation::kLeakyRelu;
     a.alpha = node.GetFloat("activation_alpha", 0.01f);
@@ -98,7 +100,7 @@ inline __m128 ActVec4(__m128 v, const Activation& a) {
   } else if constexpr (K == Activation::kSigmoid) {
     return _mm_div_ps(one, _mm_add_ps(one, ActExp4(_mm_sub_ps(zero, v))));
   } else if constexpr (K == Activation::kSilu) {
-    return _mm_div_ps(v, _mm_add_ps(one, ActExp4(_mm_sub_ps(zero, v))));
+    return _mm_div_ps(v, _mm_add_ps(one, ActExp4(_mm_mul_ps(_mm_set1_ps(-a.beta), v))));
   } else if constexpr (K == Activation::kLeakyRelu) {
     __m128 neg = _mm_mul_ps(v, _mm_set1_ps(a.alpha));
     __m128 mask = _mm_cmpge_ps(v, zero);
@@ -121,7 +123,7 @@ inline float ActScalar(float v, const Activation& a) {
   } else if constexpr (K == Activation::kSigmoid) {
     return 1.0f / (1.0f + ActFastExp(-v));
   } else if constexpr (K == Activation::kSilu) {
-    return v / (1.0f + ActFastExp(-v));
+    return v / (1.0f + ActFastExp(-a.beta * v));
   } else if constexpr (K == Activation::kLeakyRelu) {
     return v >= 0.0f ? v : v * a.alpha;
   } else if constexpr (K == Activation::kClip) {
@@ -144,12 +146,13 @@ inline float ActScalar(float v, const Activation& a) {
 #if defined(__x86_64__) && defined(__GNUC__)
 // 8-wide AVX2+FMA Sigmoid/Silu, chosen at run time (the build targets baseline x86-64).
 template <bool kSilu>
-__attribute__((target("avx2,fma"))) inline int64_t ActSigmoidAvx2(float* x, int64_t n, float bias) {
-  const __m256 one = _mm256_set1_ps(1.0f), b = _mm256_set1_ps(bias);
+__attribute__((target("avx2,fma"))) inline int64_t ActSigmoidAvx2(float* x, int64_t n, float bias,
+                                                                  float beta) {
+  const __m256 one = _mm256_set1_ps(1.0f), b = _mm256_set1_ps(bias), nbeta = _mm256_set1_ps(-beta);
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
     const __m256 v = _mm256_add_ps(_mm256_loadu_ps(x + i), b);
-    const __m256 ex = avx2::Exp8(_mm256_sub_ps(_mm256_setzero_ps(), v));
+    const __m256 ex = avx2::Exp8(kSilu ? _mm256_mul_ps(nbeta, v) : _mm256_sub_ps(_mm256_setzero_ps(), v));
     const __m256 num = kSilu ? v : one;
     _mm256_storeu_ps(x + i, _mm256_div_ps(num, _mm256_add_ps(one, ex)));
   }
@@ -162,7 +165,7 @@ inline void ActLoop(const Activation& a, float* x, int64_t n, float bias) {
   int64_t i = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
   if constexpr (K == Activation::kSilu || K == Activation::kSigmoid) {
-    if (avx2::HasAvx2Fma()) i = ActSigmoidAvx2<K == Activation::kSilu>(x, n, bias);
+    if (avx2::HasAvx2Fma()) i = ActSigmoidAvx2<K == Activation::kSilu>(x, n, bias, a.beta);
   }
 #endif
   if constexpr (K == Activation::kGelu) {

@@ -110,7 +110,7 @@ bool FusedActivation(const Node& node, ClActivationParams* p) {
       return true;
     case ops::Activation::kSilu:
       p->kind = kActSilu;
-      return true;
+      return act->beta == 1.0f;  // the OpenCL kernel has no x·sigmoid(beta·x) form
     case ops::Activation::kLeakyRelu:
       p->kind = kActLeakyRelu;
       return true;
