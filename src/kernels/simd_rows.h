@@ -12,6 +12,9 @@ struct RowKernels {
   const char* isa;
   void (*softmax)(const float* x, float* y, int64_t n);  // x == y allowed
   void (*gelu)(float* x, int64_t n, float bias);         // x[i] = Gelu(x[i] + bias)
+  // x[i] = v·sigmoid(beta·v) with v = x[i] + bias (Silu; QuickGELU with beta = 1.702)
+  void (*silu)(float* x, int64_t n, float bias, float beta);
+  void (*sigmoid)(float* x, int64_t n, float bias);      // x[i] = sigmoid(x[i] + bias)
 };
 
 // PARALLAX_SIMD_ROWS=avx2 caps the choice at AVX2, =off disables both (for comparisons).

@@ -68,6 +68,32 @@ inline typename V::T Gelu(typename V::T x) {
   return V::Mul(V::Mul(V::Set(0.5f), x), one_plus_erf);
 }
 
+// x·sigmoid(β·x) (kGate) or sigmoid(x). Where e^(−βx) would pass 2^126 the sigmoid is taken as
+// exactly 0 (its true value is below 1e-38: a subnormal would slow every later op). NaN stays
+// NaN through v (kGate) or through the Newton step.
+template <class V, bool kGate>
+inline typename V::T SigmoidGate(typename V::T v, typename V::T nbeta) {
+  using T = typename V::T;
+  const T t = V::Mul(nbeta, v);
+  const T e = ExpBelow88<V, false>(V::Min(t, V::Set(87.f)));
+  const T den = V::Add(V::Set(1.f), e);
+  const T r0 = V::Recip(den);
+  T s = V::Mul(r0, V::Fnma(den, r0, V::Set(2.f)));  // 1 / den, one Newton step
+  s = V::Select(V::Lt(V::Set(87.f), t), V::Set(0.f), s);
+  if constexpr (!kGate) s = V::Select(V::IsNan(v), v, s);
+  return kGate ? V::Mul(v, s) : s;
+}
+
+// x[i] = act(x[i] + bias) for act = x·sigmoid(β·x) (kGate) or sigmoid.
+template <class V, bool kGate>
+void SigmoidRow(float* x, int64_t n, float bias, float beta) {
+  constexpr int L = V::kLanes;
+  const typename V::T b = V::Set(bias), nbeta = V::Set(-beta);
+  int64_t i = 0;
+  for (; i + L <= n; i += L) V::Store(x + i, SigmoidGate<V, kGate>(V::Add(V::Load(x + i), b), nbeta));
+  if (i < n) V::StoreN(x + i, n - i, SigmoidGate<V, kGate>(V::Add(V::LoadN(x + i, n - i, 0.f), b), nbeta));
+}
+
 // x[i] = Gelu(x[i] + bias).
 template <class V>
 void GeluRow(float* x, int64_t n, float bias) {

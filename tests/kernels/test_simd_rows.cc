@@ -95,5 +95,46 @@ TEST(SimdRows, GeluMatchesReference) {
   }
 }
 
+TEST(SimdRows, SiluAndSigmoidMatchReference) {
+  const auto isas = Available();
+  if (isas.empty()) GTEST_SKIP() << "no SIMD row kernels on this CPU";
+  std::mt19937 rng(43);
+  std::uniform_real_distribution<float> d(-30, 30);
+  for (const RowKernels* k : isas) {
+    for (int64_t n : {1, 7, 8, 9, 16, 17, 100, 333}) {
+      for (float beta : {1.f, 1.702f}) {
+        SCOPED_TRACE(std::string(k->isa) + " n " + std::to_string(n) + " beta " + std::to_string(beta));
+        std::vector<float> x(n);
+        for (float& v : x) v = d(rng);
+        std::vector<float> silu = x, sig = x;
+        k->silu(silu.data(), n, -0.5f, beta);
+        k->sigmoid(sig.data(), n, -0.5f);
+        for (int64_t i = 0; i < n; ++i) {
+          const double v = double(x[i]) - 0.5;
+          const double s_beta = 1.0 / (1.0 + std::exp(-beta * v)), s = 1.0 / (1.0 + std::exp(-v));
+          ASSERT_NEAR(silu[i], v * s_beta, 1e-6 * std::max(1.0, std::fabs(v))) << "x " << x[i];
+          ASSERT_NEAR(sig[i], s, 1e-6) << "x " << x[i];
+        }
+      }
+    }
+    std::vector<float> special = {NAN, INFINITY, -INFINITY, 200.f, -200.f, 0.f};
+    std::vector<float> s = special;
+    k->silu(s.data(), s.size(), 0.f, 1.f);
+    EXPECT_TRUE(std::isnan(s[0]));
+    EXPECT_EQ(s[1], INFINITY);
+    EXPECT_NEAR(s[3], 200.f, 2e-4f);
+    EXPECT_EQ(s[4], 0.f);  // -0: exactly zero, never a subnormal
+    EXPECT_EQ(s[5], 0.f);
+    std::vector<float> g = special;
+    k->sigmoid(g.data(), g.size(), 0.f);
+    EXPECT_TRUE(std::isnan(g[0]));
+    EXPECT_NEAR(g[1], 1.f, 1e-6f);
+    EXPECT_EQ(g[2], 0.f);
+    EXPECT_NEAR(g[3], 1.f, 1e-6f);
+    EXPECT_EQ(g[4], 0.f);
+    EXPECT_NEAR(g[5], 0.5f, 1e-7f);
+  }
+}
+
 }  // namespace
 }  // namespace parallax::testing

@@ -5,7 +5,8 @@
 //   PX_ASSIGN_OR_RETURN(Activation act, ParseActivation(node));
 //   ApplyBiasActivation(act, row, n, bias_value);     // row[i] = act(row[i] + bias)
 //
-// The exp used by Sigmoid/Silu is a vectorizable polynomial (relative error ~2e-7).
+// Sigmoid, Silu and Gelu run on the SIMD row kernels (kernels/simd_rows.h) where the CPU has
+// them; elsewhere on SSE/scalar loops around vector_math.h's polynomial exp (~2e-7 relative).
 #pragma once
 
 #include <algorithm>
@@ -17,14 +18,10 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#endif
 
 #include "ir/graph.h"
-#include "kernels/vector_math.h"
 #include "kernels/simd_rows.h"
-#include "kernels/vector_math_avx2.h"
+#include "kernels/vector_math.h"
 #include "parallax/status.h"
 
 namespace parallax::ops {
@@ -143,38 +140,20 @@ inline float ActScalar(float v, const Activation& a) {
   }
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
-// 8-wide AVX2+FMA Sigmoid/Silu, chosen at run time (the build targets baseline x86-64).
-template <bool kSilu>
-__attribute__((target("avx2,fma"))) inline int64_t ActSigmoidAvx2(float* x, int64_t n, float bias,
-                                                                  float beta) {
-  const __m256 one = _mm256_set1_ps(1.0f), b = _mm256_set1_ps(bias), nbeta = _mm256_set1_ps(-beta);
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m256 v = _mm256_add_ps(_mm256_loadu_ps(x + i), b);
-    const __m256 ex = avx2::Exp8(kSilu ? _mm256_mul_ps(nbeta, v) : _mm256_sub_ps(_mm256_setzero_ps(), v));
-    const __m256 num = kSilu ? v : one;
-    _mm256_storeu_ps(x + i, _mm256_div_ps(num, _mm256_add_ps(one, ex)));
-  }
-  return i;
-}
-#endif
-
 template <Activation::Kind K>
 inline void ActLoop(const Activation& a, float* x, int64_t n, float bias) {
   int64_t i = 0;
-#if defined(__x86_64__) && defined(__GNUC__)
-  if constexpr (K == Activation::kSilu || K == Activation::kSigmoid) {
-    if (avx2::HasAvx2Fma()) i = ActSigmoidAvx2<K == Activation::kSilu>(x, n, bias, a.beta);
-  }
-#endif
-  if constexpr (K == Activation::kGelu) {
-    if (const RowKernels* rows = BestRowKernels()) return rows->gelu(x, n, bias);
+  if constexpr (K == Activation::kGelu || K == Activation::kSilu || K == Activation::kSigmoid) {
+    if (const RowKernels* rows = BestRowKernels()) {
+      if constexpr (K == Activation::kGelu) return rows->gelu(x, n, bias);
+      if constexpr (K == Activation::kSilu) return rows->silu(x, n, bias, a.beta);
+      if constexpr (K == Activation::kSigmoid) return rows->sigmoid(x, n, bias);
+    }
   }
 #if defined(__SSE2__)
   if constexpr (K != Activation::kGelu && K != Activation::kTanh) {
     const __m128 b = _mm_set1_ps(bias);
-    for (; i + 4 <= n; i += 4) {  // (after the AVX2 loop: only its tail)
+    for (; i + 4 <= n; i += 4) {
       _mm_storeu_ps(x + i, ActVec4<K>(_mm_add_ps(_mm_loadu_ps(x + i), b), a));
     }
   }
