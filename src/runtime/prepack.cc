@@ -13,11 +13,31 @@ bool SamePacking(const Node& a, const Node& b, PrepackFn fa, PrepackFn fb) {
          a.GetInt("transB", 0) == b.GetInt("transB", 0) && a.GetFloat("alpha", 1.0f) == b.GetFloat("alpha", 1.0f);
 }
 
+// Values computable from initializers alone: BuildPlan folds their producers, so a weight read
+// by a node whose input 0 is one of them must keep its data (SwinV2's relative-position MLP).
+StatusOr<std::vector<bool>> ConstantDerived(const Graph& g) {
+  std::vector<bool> known(g.values.size(), false);
+  for (const auto& [v, t] : g.initializers) known[v] = true;
+  PX_ASSIGN_OR_RETURN(std::vector<NodeId> order, g.TopologicalOrder());
+  for (NodeId id : order) {
+    const Node& n = g.nodes[id];
+    bool all = true;
+    for (ValueId v : n.inputs) all = all && (v == kNoValue || known[v]);
+    for (const auto& [k, a] : n.attrs) all = all && !a.g;  // subgraphs may read outer values
+    if (!all) continue;
+    for (ValueId v : n.outputs) {
+      if (v != kNoValue) known[v] = true;
+    }
+  }
+  return known;
+}
+
 }  // namespace
 
 Status PrepackConstantWeights(Graph* g, PrepackStats* stats) {
   PX_RETURN_IF_ERROR(g->Link());
   const std::vector<bool> pinned = fusion::PinnedValues(*g);
+  PX_ASSIGN_OR_RETURN(const std::vector<bool> constant, ConstantDerived(*g));
   for (auto& [w, tensor] : g->initializers) {
     if (pinned[w] || g->prepacked.count(w) || tensor.dtype() != DataType::kFloat32 || tensor.rank() != 2 ||
         tensor.raw() == nullptr) {
@@ -32,7 +52,7 @@ Status PrepackConstantWeights(Graph* g, PrepackStats* stats) {
       const KernelDef* def = FindKernel(n.op_type, n.domain, n.opset);
       int uses = 0;
       for (ValueId v : n.inputs) uses += v == w;
-      const bool a_constant = n.inputs.empty() || n.inputs[0] == kNoValue || g->initializers.count(n.inputs[0]);
+      const bool a_constant = n.inputs.empty() || n.inputs[0] == kNoValue || constant[n.inputs[0]];
       if (def == nullptr || def->prepack == nullptr || n.inputs.size() < 2 || n.inputs[1] != w || uses != 1 ||
           a_constant || (first_fn && !SamePacking(g->nodes[readers[0]], n, first_fn, def->prepack))) {
         ok = false;

@@ -5,8 +5,9 @@
 //   PX_RETURN_IF_ERROR(PrepackConstantWeights(graph, &stats));   // after OptimizeGraph
 //
 // A weight is prepacked only when every reader is such a kernel, reads it as input 1 only,
-// packs it the same way (same op and attributes), and has a non-constant input 0 (so that no
-// reader is folded at plan time); graph outputs and values read by subgraphs are left alone.
+// packs it the same way (same op and attributes), and has an input 0 that is not computable
+// from initializers alone (so that no reader is folded at plan time); graph outputs and values
+// read by subgraphs are left alone.
 // The initializer keeps its dtype and shape with no data; Graph::prepacked holds the packed
 // object, which BuildPlan hands to each reading step's KernelState.
 #pragma once

@@ -60,7 +60,7 @@ bool PackingAvailable() {
 
 // x ─MatMul(x, w1)─ a ─Gemm(a, w2ᵀ, alpha 0.5)─ y1; y2 = MatMul(x, w1) again (w1 read twice);
 // y3 = MatMul(MatMul(x, w3), Transpose(w3))  (w3 also read by Transpose: not prepackable);
-// y4 = MatMul(c, w4) with c constant (would be folded: not prepackable).
+// y4 = MatMul(Relu(c), w4) with c constant (folded at plan time: not prepackable).
 Graph Model() {
   Graph g;
   ValueId x = g.AddValue("x");
@@ -78,7 +78,9 @@ Graph Model() {
   g.AddNode("MatMul", "mm3", {x, w3}, {m});
   g.AddNode("Transpose", "transpose_w3", {w3}, {s});  // folded at plan time: reads w3's data
   g.AddNode("MatMul", "mm3_t", {m, s}, {y3});
-  g.AddNode("MatMul", "mm_const", {c, w4}, {y4});
+  ValueId rc = g.AddValue("rc");
+  g.AddNode("Relu", "relu_c", {c}, {rc});
+  g.AddNode("MatMul", "mm_const", {rc, w4}, {y4});
   g.outputs = {y1, y2, y3, y4};
   g.opsets[""] = 17;
   for (Node& n : g.nodes) n.opset = 17;
@@ -97,7 +99,7 @@ TEST(Prepack, PacksOnlyWeightsEveryReaderPacksAndKeepsResults) {
   EXPECT_TRUE(packed.prepacked.count(id("w1")));
   EXPECT_TRUE(packed.prepacked.count(id("w2")));
   EXPECT_FALSE(packed.prepacked.count(id("w3")));  // also read by Transpose
-  EXPECT_FALSE(packed.prepacked.count(id("w4")));  // its reader has a constant A
+  EXPECT_FALSE(packed.prepacked.count(id("w4")));  // its reader's A is computed from constants
   EXPECT_EQ(packed.initializers.at(id("w1")).raw(), nullptr);  // the original is gone
   EXPECT_EQ(packed.initializers.at(id("w1")).shape(), (Shape{6, 6}));
   EXPECT_NE(packed.initializers.at(id("w3")).raw(), nullptr);
