@@ -3,7 +3,7 @@
 // flags). A tile is R rows x 2 vectors of C held in 2R registers; per k it loads two vectors of
 // the packed B panel and broadcasts one float of each of the R rows of A.
 //
-// V provides: kLanes, type T, Zero(), Load(p), Store(p, v), Broadcast(p), Fma(a, b, acc).
+// V: simd_avx512.h or simd_avx2.h (kLanes, T, Zero, Load, Store, Broadcast, Fma).
 #pragma once
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-// Row kernels (softmax, GELU) written once over a SIMD traits type V and compiled per ISA in
+// Row kernels (softmax, GELU, SiLU, sigmoid) written once over a SIMD traits type V and compiled per ISA in
 // simd_rows_avx512.cc / simd_rows_avx2.cc with that ISA's flags; simd_rows.cc picks one by
 // CPUID. Every element of a row, the tail included (masked loads and stores), goes through
 // the same vector code, so a result does not depend on where a row was split.
@@ -7,13 +7,31 @@
 // StoreN(p, n, v), Add, Sub, Mul, Recip (estimate), Fma(a, b, c) = a·b + c,
 // Fnma(a, b, c) = c − a·b, Max(a, b) (a > b ? a : b, so a NaN in a is dropped),
 // Min(a, b) (a < b ? a : b), Abs, Round, Lt(a, b), IsNan, Select(m, a, b),
-// Pow2(p, n) = p·2ⁿ for integral n, SumLanes (fixed order), MaxLanes.
+// Pow2(p, n) = p·2ⁿ for integral n (simd_avx512.h, simd_avx2.h).
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 
 namespace parallax::simd {
+
+// Horizontal sum and max in lane order (a fixed order: results do not depend on the caller).
+template <class V>
+float SumLanes(typename V::T v) {
+  alignas(64) float l[V::kLanes];
+  V::Store(l, v);
+  float s = 0;
+  for (float x : l) s += x;
+  return s;
+}
+template <class V>
+float MaxLanes(typename V::T v) {
+  alignas(64) float l[V::kLanes];
+  V::Store(l, v);
+  float m = l[0];
+  for (float x : l) m = x > m ? x : m;
+  return m;
+}
 
 // exp(x) for x < 88 (every caller's argument is <= ~0): FastExp's polynomial; 0 below -87.3
 // (never a subnormal); NaN stays NaN when kKeepNan (otherwise it gives e^-87.3).
@@ -120,7 +138,7 @@ void SoftmaxRow(const float* x, float* y, int64_t n) {
   }
   for (; i + L <= n; i += L) m0 = V::Max(V::Load(x + i), m0);
   if (i < n) m1 = V::Max(V::LoadN(x + i, n - i, -INFINITY), m1);
-  float mx = V::MaxLanes(V::Max(V::Max(m0, m1), V::Max(m2, m3)));
+  float mx = MaxLanes<V>(V::Max(V::Max(m0, m1), V::Max(m2, m3)));
   if (!std::isfinite(mx)) mx = 0;
   const T vmx = V::Set(mx);
   T s0 = V::Set(0.f), s1 = s0;
@@ -143,7 +161,7 @@ void SoftmaxRow(const float* x, float* y, int64_t n) {
     V::StoreN(y + i, n - i, e);
     s1 = V::Add(s1, e);
   }
-  const T inv = V::Set(1.f / V::SumLanes(V::Add(s0, s1)));
+  const T inv = V::Set(1.f / SumLanes<V>(V::Add(s0, s1)));
   for (i = 0; i + L <= n; i += L) V::Store(y + i, V::Mul(V::Load(y + i), inv));
   if (i < n) V::StoreN(y + i, n - i, V::Mul(V::LoadN(y + i, n - i, 0.f), inv));
 }

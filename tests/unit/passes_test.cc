@@ -8,6 +8,7 @@
 #include <cmath>
 #include <random>
 
+#include "graph_test_util.h"
 #include "ir/passes/passes.h"
 #include "runtime/plan.h"
 #include "runtime/thread_pool.h"
@@ -15,48 +16,16 @@
 namespace parallax {
 namespace {
 
-Tensor Random(Shape s, uint32_t seed) {
-  Tensor t = Tensor::Allocate(DataType::kFloat32, std::move(s)).value();
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(-2.f, 2.f);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = d(rng);
-  return t;
-}
-
-Tensor Scalar(float v) {
-  Tensor t = Tensor::Allocate(DataType::kFloat32, {}).value();
-  *t.data<float>() = v;
-  return t;
-}
-
-ValueId Const(Graph& g, const std::string& name, Tensor t) {
-  ValueId v = g.AddValue(name);
-  g.initializers[v] = std::move(t);
-  return v;
-}
+using testing::Const;
+using testing::Random;
+using testing::RunGraph;
+using testing::Scalar;
 
 void Finalize(Graph& g, int opset = 17) {
   g.opsets[""] = opset;
   g.opsets["parallax"] = 1;
   for (Node& n : g.nodes) n.opset = n.domain.empty() ? opset : 1;
   ASSERT_TRUE(g.Link().ok());
-}
-
-std::vector<Tensor> RunGraph(const Graph& g, const std::vector<Tensor>& inputs) {
-  static ThreadPool pool(2);
-  std::vector<ValueInfo> infos;
-  for (const Tensor& t : inputs) infos.push_back({t.dtype(), t.shape(), nullptr});
-  auto plan = BuildPlan(g, infos, &pool);
-  EXPECT_TRUE(plan.ok()) << plan.status().message();
-  EXPECT_EQ(CheckMemoryPlan((*plan)->buffers, (*plan)->memory), "");
-  std::vector<uint8_t> arena((*plan)->arena_bytes + 64);
-  std::vector<Tensor> outs;
-  ExecContext ctx;
-  ctx.pool = &pool;
-  ctx.arena = arena.data();
-  Status st = Execute(g, **plan, inputs, ctx, &outs);
-  EXPECT_TRUE(st.ok()) << st.message();
-  return outs;
 }
 
 std::vector<std::string> Ops(const Graph& g) {

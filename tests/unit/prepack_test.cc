@@ -6,6 +6,7 @@
 #include <cmath>
 #include <random>
 
+#include "graph_test_util.h"
 #include "kernels/packed_gemm.h"
 #include "runtime/plan.h"
 #include "runtime/prepack.h"
@@ -14,19 +15,9 @@
 namespace parallax {
 namespace {
 
-Tensor Random(Shape s, uint32_t seed) {
-  Tensor t = Tensor::Allocate(DataType::kFloat32, std::move(s)).value();
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(-1.f, 1.f);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = d(rng);
-  return t;
-}
-
-ValueId Const(Graph& g, const std::string& name, Tensor t) {
-  ValueId v = g.AddValue(name);
-  g.initializers[v] = std::move(t);
-  return v;
-}
+using testing::Const;
+using testing::Random;
+using testing::RunGraph;
 
 void SetAttr(Node& n, const std::string& key, float f, int64_t i, bool is_float) {
   Attribute a;
@@ -34,23 +25,6 @@ void SetAttr(Node& n, const std::string& key, float f, int64_t i, bool is_float)
   a.f = f;
   a.i = i;
   n.attrs[key] = a;
-}
-
-std::vector<Tensor> RunModel(const Graph& g, const std::vector<Tensor>& inputs) {
-  static ThreadPool pool(2);
-  std::vector<ValueInfo> infos;
-  for (const Tensor& t : inputs) infos.push_back({t.dtype(), t.shape(), nullptr});
-  auto plan = BuildPlan(g, infos, &pool);
-  EXPECT_TRUE(plan.ok()) << plan.status().message();
-  if (!plan.ok()) return {};
-  std::vector<uint8_t> arena((*plan)->arena_bytes + 64);
-  std::vector<Tensor> outs;
-  ExecContext ctx;
-  ctx.pool = &pool;
-  ctx.arena = arena.data();
-  Status st = Execute(g, **plan, inputs, ctx, &outs);
-  EXPECT_TRUE(st.ok()) << st.message();
-  return outs;
 }
 
 bool PackingAvailable() {
@@ -104,7 +78,7 @@ TEST(Prepack, PacksOnlyWeightsEveryReaderPacksAndKeepsResults) {
   EXPECT_EQ(packed.initializers.at(id("w1")).shape(), (Shape{6, 6}));
   EXPECT_NE(packed.initializers.at(id("w3")).raw(), nullptr);
   const Tensor x = Random({3, 6}, 9);
-  const std::vector<Tensor> want = RunModel(plain, {x}), got = RunModel(packed, {x});
+  const std::vector<Tensor> want = RunGraph(plain, {x}), got = RunGraph(packed, {x});
   ASSERT_EQ(want.size(), 4u);
   ASSERT_EQ(got.size(), 4u);
   for (size_t o = 0; o < want.size(); ++o) {
@@ -115,7 +89,7 @@ TEST(Prepack, PacksOnlyWeightsEveryReaderPacksAndKeepsResults) {
   }
   // A second plan (another input shape) finds the packed weights too.
   const Tensor x5 = Random({5, 6}, 10);
-  const std::vector<Tensor> want5 = RunModel(plain, {x5}), got5 = RunModel(packed, {x5});
+  const std::vector<Tensor> want5 = RunGraph(plain, {x5}), got5 = RunGraph(packed, {x5});
   ASSERT_EQ(got5.size(), 4u);
   for (int64_t i = 0; i < want5[0].numel(); ++i) EXPECT_NEAR(got5[0].data<float>()[i], want5[0].data<float>()[i], 1e-5f);
 }
@@ -149,7 +123,7 @@ TEST(Prepack, DynamicStepsReadTheirPackedWeight) {
   ASSERT_TRUE(packed.prepacked.count(packed.Find("w")));
   Tensor x = Tensor::Allocate(DataType::kFloat32, {4, 5}).value();
   for (int i : {1, 7, 12, 19}) x.data<float>()[i] = 1.f;
-  const auto want = RunModel(plain, {x}), got = RunModel(packed, {x});
+  const auto want = RunGraph(plain, {x}), got = RunGraph(packed, {x});
   ASSERT_EQ(got.size(), 1u);
   ASSERT_EQ(got[0].shape(), (Shape{4, 7}));
   for (int64_t i = 0; i < want[0].numel(); ++i) EXPECT_NEAR(got[0].data<float>()[i], want[0].data<float>()[i], 1e-5f);
