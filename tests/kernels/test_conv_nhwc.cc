@@ -1,6 +1,7 @@
 // parallax::NhwcConv and parallax::NhwcMaxPool against the NCHW double references
 // (kernels/reference/conv_ref, pool_ref), with the data transposed around them.
 #include <random>
+#include <tuple>
 
 #include "kernel_test_util.h"
 #include "kernels/reference/conv_ref.h"
@@ -70,6 +71,30 @@ TEST(NhwcConv, RandomShapesMatchTheNchwReference) {
       auto out = RunKernel(n, {Permute(x, false), wt, b}, nullptr, run < 2 ? &state : nullptr, 0b110);
       ASSERT_TRUE(out.ok()) << out.status().message();
       SCOPED_TRACE("iter " + std::to_string(iter) + " run " + std::to_string(run));
+      ExpectClose(Permute((*out)[0], true), expect, 1e-5);
+    }
+  }
+}
+
+TEST(NhwcConv, PointwiseWithBiasAndSilu) {
+  // 1x1, stride 1, no padding (YOLOv8n's C2f convolutions), with and without plan state,
+  // against the NCHW reference with bias and the SiLU epilogue.
+  std::mt19937 rng(9);
+  for (const auto& [c, m, hw] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{{3, 5, 4}, {16, 48, 17}, {64, 40, 20}}) {
+    SCOPED_TRACE("C " + std::to_string(c) + " M " + std::to_string(m) + " HxW " + std::to_string(hw));
+    Tensor x = RandomFloat({2, c, hw, hw}, rng), wt = RandomFloat({m, c, 1, 1}, rng), b = RandomFloat({m}, rng);
+    ref::ConvParams p{{1, 1}, {1, 1}, {0, 0}, {0, 0}, 1};
+    Tensor expect = ref::ConvRef(x, wt, &b, p);
+    for (int64_t i = 0; i < expect.numel(); ++i) {
+      const double v = expect.data<float>()[i];
+      expect.data<float>()[i] = static_cast<float>(v / (1.0 + std::exp(-v)));
+    }
+    Node n = NhwcNode("NhwcConv");
+    SetString(n, "activation", "Silu");
+    KernelState state;
+    for (int run = 0; run < 3; ++run) {
+      auto out = RunKernel(n, {Permute(x, false), wt, b}, nullptr, run < 2 ? &state : nullptr, 0b110);
+      ASSERT_TRUE(out.ok()) << out.status().message();
       ExpectClose(Permute((*out)[0], true), expect, 1e-5);
     }
   }
