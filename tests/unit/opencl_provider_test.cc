@@ -239,6 +239,41 @@ TEST_F(OpenClProviderTest, ConcurrentRunsAreSerialised) {
   }
 }
 
+TEST_F(OpenClProviderTest, Transpose) {
+  std::mt19937 rng(10);
+  const std::vector<std::pair<Shape, std::vector<int64_t>>> cases = {
+      {{3, 4}, {1, 0}},          {{2, 3, 4}, {0, 2, 1}}, {{2, 3, 4, 5}, {0, 2, 1, 3}},
+      {{2, 3, 4, 5}, {3, 1, 0, 2}}, {{1, 6, 1, 7}, {2, 0, 3, 1}}, {{2, 1, 2, 1, 2, 3}, {5, 4, 3, 2, 1, 0}}};
+  for (const auto& [shape, perm] : cases) {
+    SCOPED_TRACE(ShapeToString(shape));
+    Node n = MakeNode("Transpose", 13);
+    testing::SetInts(n, "perm", perm);
+    Compare(n, {RandomFloat(shape, rng)});
+  }
+  Compare(MakeNode("Transpose", 13), {RandomFloat({3, 5, 2}, rng)});  // no perm: reversed axes
+}
+
+TEST_F(OpenClProviderTest, Concat) {
+  std::mt19937 rng(11);
+  for (int64_t axis : {0, 1, 2, -1}) {
+    SCOPED_TRACE("axis " + std::to_string(axis));
+    Node n = MakeNode("Concat", 13);
+    SetInt(n, "axis", axis);
+    const int64_t a = axis < 0 ? 2 : axis;
+    Shape s1 = {2, 3, 4}, s2 = {2, 3, 4}, s3 = {2, 3, 4};
+    s2[a] = 1;
+    s3[a] = 5;
+    Compare(n, {RandomFloat(s1, rng), RandomFloat(s2, rng), RandomFloat(s3, rng)});
+  }
+  Node n = MakeNode("Concat", 13);
+  SetInt(n, "axis", 1);
+  Compare(n, {RandomFloat({2, 3}, rng), RandomFloat({2, 0}, rng), RandomFloat({2, 2}, rng)});  // an empty input
+  EXPECT_FALSE(provider_->Supports(n, Infos({RandomFloat({2, 3}, rng), RandomFloat({3, 3}, rng)})));
+  Node bad = MakeNode("Transpose", 13);
+  testing::SetInts(bad, "perm", {0, 0});
+  EXPECT_FALSE(provider_->Supports(bad, Infos({RandomFloat({2, 3}, rng)})));
+}
+
 TEST_F(OpenClProviderTest, RefusesWhatItCannotRun) {
   std::mt19937 rng(9);
   const Tensor f = RandomFloat({2, 3}, rng);

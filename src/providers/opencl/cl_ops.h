@@ -6,6 +6,7 @@
 //   elementwise.cc    Add, Sub, Mul, Div (numpy broadcasting); Relu, Sigmoid, Tanh, Erf,
 //                     Gelu, parallax::Gelu, parallax::Silu
 //   normalization.cc  Softmax, LogSoftmax, LayerNormalization (+ parallax::LayerNormalization)
+//   data_movement.cc  Transpose, Concat
 //
 // `supports` sees dtypes and static shapes only and must not accept what `run` cannot do;
 // `run` gets host tensors and pre-allocated host outputs (providers/provider.h).
@@ -38,10 +39,12 @@ struct ClOp {
 std::vector<ClOp> MatMulClOps();
 std::vector<ClOp> ElementwiseClOps();
 std::vector<ClOp> NormalizationClOps();
+std::vector<ClOp> DataMovementClOps();
 
 extern const char* const kMatMulClSource;
 extern const char* const kElementwiseClSource;
 extern const char* const kNormalizationClSource;
+extern const char* const kDataMovementClSource;
 
 // Shared checks for `supports`: a present float32 input with a static, non-empty shape of at
 // most 2^31 - 1 elements (kernels index with 32-bit ints).

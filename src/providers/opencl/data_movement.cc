@@ -1,0 +1,160 @@
+// Transpose and Concat on OpenCL: one work-item per output element, the source offset computed
+// from the output index (Transpose: the permuted strides; Concat: one launch per input, each
+// copying its block of every outer row). float32, rank <= 8, static shapes.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kernels/kernel_util.h"
+#include "providers/opencl/cl_ops.h"
+
+namespace parallax::opencl {
+
+const char* const kDataMovementClSource = R"CLC(
+#define PX_MOVE_MAX_RANK 8
+typedef struct {
+  int rank;
+  int dims[PX_MOVE_MAX_RANK];     /* output dims */
+  int strides[PX_MOVE_MAX_RANK];  /* per output axis: the stride of that axis in the input */
+} PermuteGeom;
+
+__kernel void permute(__global const float* x, __global float* y, int n, PermuteGeom g) {
+  const int i = get_global_id(0);
+  if (i >= n) return;
+  int rem = i, off = 0;
+  for (int d = g.rank - 1; d >= 0; --d) {
+    off += (rem % g.dims[d]) * g.strides[d];
+    rem /= g.dims[d];
+  }
+  y[i] = x[off];
+}
+
+/* Input rows of `width` floats go to y at row * out_width + offset. */
+__kernel void copy_block(__global const float* x, __global float* y, int n, int width,
+                         int out_width, int offset) {
+  const int i = get_global_id(0);
+  if (i >= n) return;
+  y[(i / width) * out_width + offset + i % width] = x[i];
+}
+)CLC";
+
+namespace {
+
+constexpr int kMaxRank = 8;
+
+struct PermuteGeom {
+  int32_t rank = 0;
+  int32_t dims[kMaxRank] = {};
+  int32_t strides[kMaxRank] = {};
+};
+
+// The permutation of a Transpose node (default: reversed axes); false when invalid.
+bool Permutation(const Node& node, size_t rank, std::vector<int64_t>* perm) {
+  *perm = node.GetInts("perm");
+  if (perm->empty()) {
+    for (size_t i = 0; i < rank; ++i) perm->push_back(static_cast<int64_t>(rank - 1 - i));
+  }
+  if (perm->size() != rank) return false;
+  std::vector<bool> seen(rank, false);
+  for (int64_t p : *perm) {
+    if (p < 0 || p >= static_cast<int64_t>(rank) || seen[p]) return false;
+    seen[p] = true;
+  }
+  return true;
+}
+
+bool TransposeSupports(const Node& node, const std::vector<ValueInfo>& in) {
+  std::vector<int64_t> perm;
+  return in.size() == 1 && IsDenseFloat(in, 0) && in[0].shape.size() <= kMaxRank &&
+         Permutation(node, in[0].shape.size(), &perm);
+}
+
+Status TransposeRun(ClRuntime& rt, const Node& node, const std::vector<const Tensor*>& in,
+                    const std::vector<Tensor*>& out) {
+  const Shape& s = in[0]->shape();
+  std::vector<int64_t> perm;
+  Permutation(node, s.size(), &perm);
+  const std::vector<int64_t> in_strides = Strides(s);
+  Shape out_shape;
+  PermuteGeom g;
+  g.rank = static_cast<int32_t>(s.size());
+  for (size_t d = 0; d < s.size(); ++d) {
+    out_shape.push_back(s[perm[d]]);
+    g.dims[d] = static_cast<int32_t>(s[perm[d]]);
+    g.strides[d] = static_cast<int32_t>(in_strides[perm[d]]);
+  }
+  PX_RETURN_IF_ERROR(CheckOutput(node, out, 0, out_shape));
+  const int64_t n = in[0]->numel();
+  PX_ASSIGN_OR_RETURN(ClBuffer x, rt.Upload(*in[0]));
+  PX_ASSIGN_OR_RETURN(ClBuffer y, rt.Allocate(n));
+  PX_RETURN_IF_ERROR(rt.Launch("permute", {static_cast<size_t>(n)}, {}, x, y, static_cast<int32_t>(n), g));
+  return rt.Download(y, out[0]);
+}
+
+// Concat's axis and output shape; false for mismatched ranks or dims, or a bad axis.
+bool ConcatShape(const Node& node, const std::vector<ValueInfo>& in, int64_t* axis, Shape* out) {
+  if (in.empty()) return false;
+  const int64_t rank = static_cast<int64_t>(in[0].shape.size());
+  StatusOr<int64_t> a = NormalizeAxis(node.GetInt("axis", 0), rank);
+  if (!a.ok() || rank == 0) return false;
+  *axis = *a;
+  *out = in[0].shape;
+  (*out)[*a] = 0;
+  for (const ValueInfo& v : in) {
+    if (static_cast<int64_t>(v.shape.size()) != rank) return false;
+    for (int64_t d = 0; d < rank; ++d) {
+      if (d != *a && v.shape[d] != in[0].shape[d]) return false;
+    }
+    (*out)[*a] += v.shape[*a];
+  }
+  return true;
+}
+
+bool ConcatSupports(const Node& node, const std::vector<ValueInfo>& in) {
+  int64_t axis = 0;
+  Shape out;
+  if (!ConcatShape(node, in, &axis, &out) || NumElements(out) <= 0 || NumElements(out) > INT32_MAX) return false;
+  for (size_t i = 0; i < in.size(); ++i) {
+    // Empty inputs add nothing; every other one must be a dense float tensor.
+    if (NumElements(in[i].shape) != 0 && !IsDenseFloat(in, i)) return false;
+  }
+  return true;
+}
+
+Status ConcatRun(ClRuntime& rt, const Node& node, const std::vector<const Tensor*>& in,
+                 const std::vector<Tensor*>& out) {
+  std::vector<ValueInfo> infos;
+  for (const Tensor* t : in) infos.push_back(ValueInfo{t->dtype(), t->shape(), nullptr});
+  int64_t axis = 0;
+  Shape shape;
+  ConcatShape(node, infos, &axis, &shape);
+  PX_RETURN_IF_ERROR(CheckOutput(node, out, 0, shape));
+  int64_t inner = 1;
+  for (size_t d = axis + 1; d < shape.size(); ++d) inner *= shape[d];
+  const int64_t out_width = shape[axis] * inner;
+  PX_ASSIGN_OR_RETURN(ClBuffer y, rt.Allocate(NumElements(shape)));
+  std::vector<ClBuffer> keep;  // uploads stay alive until the download below has waited
+  int64_t offset = 0;
+  for (const Tensor* t : in) {
+    const int64_t width = t->shape()[axis] * inner, n = t->numel();
+    if (n == 0) continue;
+    PX_ASSIGN_OR_RETURN(ClBuffer x, rt.Upload(*t));
+    PX_RETURN_IF_ERROR(rt.Launch("copy_block", {static_cast<size_t>(n)}, {}, x, y, static_cast<int32_t>(n),
+                                 static_cast<int32_t>(width), static_cast<int32_t>(out_width),
+                                 static_cast<int32_t>(offset)));
+    keep.push_back(std::move(x));
+    offset += width;
+  }
+  return rt.Download(y, out[0]);
+}
+
+}  // namespace
+
+std::vector<ClOp> DataMovementClOps() {
+  return {
+      {"Transpose", "", 1, TransposeSupports, TransposeRun},
+      {"Concat", "", 4, ConcatSupports, ConcatRun},
+  };
+}
+
+}  // namespace parallax::opencl
