@@ -25,10 +25,13 @@ using testing::SetFloat;
 using testing::SetInt;
 using testing::SetString;
 
-std::vector<ValueInfo> Infos(const std::vector<Tensor>& inputs) {
+// The inputs as `Supports` sees them; with_values: as plan constants (Slice's starts/ends).
+std::vector<ValueInfo> Infos(const std::vector<Tensor>& inputs, bool with_values = false) {
   std::vector<ValueInfo> infos(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
-    if (inputs[i].defined()) infos[i] = ValueInfo{inputs[i].dtype(), inputs[i].shape(), nullptr};
+    if (inputs[i].defined()) {
+      infos[i] = ValueInfo{inputs[i].dtype(), inputs[i].shape(), with_values ? &inputs[i] : nullptr};
+    }
   }
   return infos;
 }
@@ -58,7 +61,8 @@ class OpenClProviderTest : public ::testing::Test {
   // to the largest reference magnitude).
   void Compare(const Node& node, const std::vector<Tensor>& inputs, double tol = 1e-4) {
     SCOPED_TRACE(node.op_type);
-    ASSERT_TRUE(provider_->Supports(node, Infos(inputs))) << node.op_type << " not supported";
+    ASSERT_TRUE(provider_->Supports(node, Infos(inputs, /*with_values=*/node.op_type == "Slice")))
+        << node.op_type << " not supported";
     auto cpu = testing::RunKernel(node, inputs);
     ASSERT_TRUE(cpu.ok()) << cpu.status().message();
     std::vector<Tensor> dev;
@@ -272,6 +276,35 @@ TEST_F(OpenClProviderTest, Concat) {
   Node bad = MakeNode("Transpose", 13);
   testing::SetInts(bad, "perm", {0, 0});
   EXPECT_FALSE(provider_->Supports(bad, Infos({RandomFloat({2, 3}, rng)})));
+}
+
+TEST_F(OpenClProviderTest, Slice) {
+  std::mt19937 rng(12);
+  struct Case {
+    Shape shape;
+    std::vector<int64_t> starts, ends, axes, steps;
+  };
+  const std::vector<Case> cases = {
+      {{5, 6}, {1}, {4}, {}, {}},                      // leading axis
+      {{4, 6, 8}, {0, 2}, {3, 100}, {0, 2}, {1, 3}},   // clamped end, step 3
+      {{4, 6, 8}, {-1}, {-100}, {1}, {-2}},            // negative start and step
+      {{2, 3, 16, 16}, {0, 1}, {16, 16}, {2, 3}, {2, 2}},  // YOLO-style space-to-depth slices
+      {{7}, {6}, {0}, {0}, {-1}}};                     // reversal
+  for (const Case& c : cases) {
+    SCOPED_TRACE(ShapeToString(c.shape));
+    std::vector<Tensor> ins = {RandomFloat(c.shape, rng), Int64Tensor({static_cast<int64_t>(c.starts.size())}, c.starts),
+                               Int64Tensor({static_cast<int64_t>(c.ends.size())}, c.ends)};
+    ins.push_back(c.axes.empty() ? Tensor() : Int64Tensor({static_cast<int64_t>(c.axes.size())}, c.axes));
+    if (!c.steps.empty()) ins.push_back(Int64Tensor({static_cast<int64_t>(c.steps.size())}, c.steps));
+    Compare(MakeNode("Slice", 13), ins);
+  }
+  // starts/ends unknown until run time: refused.
+  const std::vector<Tensor> dyn = {RandomFloat({4, 4}, rng), Int64Tensor({1}, {1}), Int64Tensor({1}, {3})};
+  EXPECT_FALSE(provider_->Supports(MakeNode("Slice", 13), Infos(dyn)));
+  Node old = MakeNode("Slice", 9);  // attributes
+  testing::SetInts(old, "starts", {1, 0});
+  testing::SetInts(old, "ends", {3, 2});
+  Compare(old, {RandomFloat({4, 5}, rng)});
 }
 
 TEST_F(OpenClProviderTest, RefusesWhatItCannotRun) {

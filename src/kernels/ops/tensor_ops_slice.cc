@@ -11,11 +11,6 @@ namespace {
 
 using tensor_detail::Str;
 
-struct SlicePlan {
-  Shape out;
-  std::vector<int64_t> start, step;
-};
-
 Status PlanSlice(const Shape& in, const std::vector<int64_t>& starts, const std::vector<int64_t>& ends,
                  std::vector<int64_t> axes, const std::vector<int64_t>& steps, SlicePlan* p) {
   const int64_t r = static_cast<int64_t>(in.size());
@@ -57,8 +52,10 @@ Status PlanSlice(const Shape& in, const std::vector<int64_t>& starts, const std:
   return Status::Ok();
 }
 
-Status GetPlan(const Node& node, const Shape& in, const std::vector<const Tensor*>& vals,
-               bool attrs, SlicePlan* p) {
+}  // namespace
+
+Status GetSlicePlan(const Node& node, const Shape& in, const std::vector<const Tensor*>& vals, SlicePlan* p) {
+  const bool attrs = node.opset < 10;
   std::vector<int64_t> starts, ends, axes, steps;
   if (attrs) {
     if (node.attr("starts") == nullptr || node.attr("ends") == nullptr)
@@ -82,6 +79,8 @@ Status GetPlan(const Node& node, const Shape& in, const std::vector<const Tensor
   return PlanSlice(in, starts, ends, axes, steps, p);
 }
 
+namespace {
+
 Status SliceInfer(InferContext& ctx) {
   if (!ctx.has(0)) return InvalidArgument("expected input 'data'");
   const bool attrs = ctx.node.opset < 10;
@@ -97,7 +96,7 @@ Status SliceInfer(InferContext& ctx) {
     }
   }
   SlicePlan p;
-  PX_RETURN_IF_ERROR(GetPlan(ctx.node, ctx.in(0).shape, vals, attrs, &p));
+  PX_RETURN_IF_ERROR(GetSlicePlan(ctx.node, ctx.in(0).shape, vals, &p));
   ctx.SetOutput(0, ctx.in(0).dtype, p.out);
   return Status::Ok();
 }
@@ -109,7 +108,7 @@ Status SliceCompute(KernelContext& ctx) {
   if (!attrs)
     for (size_t i = 1; i <= 4; ++i) vals[i - 1] = ctx.has(i) ? ctx.inputs[i] : nullptr;
   SlicePlan p;
-  PX_RETURN_IF_ERROR(GetPlan(ctx.node, in.shape(), vals, attrs, &p));
+  PX_RETURN_IF_ERROR(GetSlicePlan(ctx.node, in.shape(), vals, &p));
   Tensor& out = ctx.out(0);
   if (out.numel() == 0) return Status::Ok();
   std::vector<int64_t> st = Strides(in.shape());

@@ -1,11 +1,14 @@
-// Transpose and Concat on OpenCL: one work-item per output element, the source offset computed
-// from the output index (Transpose: the permuted strides; Concat: one launch per input, each
-// copying its block of every outer row). float32, rank <= 8, static shapes.
+// Transpose, Slice and Concat on OpenCL: one work-item per output element, the source offset
+// computed from the output index — Transpose and Slice are one strided gather (base offset +
+// per-output-axis input strides: permuted, or multiplied by the slice steps); Concat is one
+// launch per input, each copying its block of every outer row. float32, rank <= 8, static
+// shapes; Slice's starts/ends/axes/steps must be constants (the plan's, or attributes).
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "kernels/kernel_util.h"
+#include "kernels/ops/tensor_ops.h"
 #include "providers/opencl/cl_ops.h"
 
 namespace parallax::opencl {
@@ -14,14 +17,15 @@ const char* const kDataMovementClSource = R"CLC(
 #define PX_MOVE_MAX_RANK 8
 typedef struct {
   int rank;
+  int base;                       /* input offset of output element 0 */
   int dims[PX_MOVE_MAX_RANK];     /* output dims */
-  int strides[PX_MOVE_MAX_RANK];  /* per output axis: the stride of that axis in the input */
-} PermuteGeom;
+  int strides[PX_MOVE_MAX_RANK];  /* per output axis: the input offset of one step along it */
+} GatherGeom;
 
-__kernel void permute(__global const float* x, __global float* y, int n, PermuteGeom g) {
+__kernel void strided_gather(__global const float* x, __global float* y, int n, GatherGeom g) {
   const int i = get_global_id(0);
   if (i >= n) return;
-  int rem = i, off = 0;
+  int rem = i, off = g.base;
   for (int d = g.rank - 1; d >= 0; --d) {
     off += (rem % g.dims[d]) * g.strides[d];
     rem /= g.dims[d];
@@ -42,11 +46,21 @@ namespace {
 
 constexpr int kMaxRank = 8;
 
-struct PermuteGeom {
+struct GatherGeom {
   int32_t rank = 0;
+  int32_t base = 0;
   int32_t dims[kMaxRank] = {};
   int32_t strides[kMaxRank] = {};
 };
+
+// y = the elements of x at g (GatherGeom), shaped as out[0].
+Status RunGather(ClRuntime& rt, const Tensor& x_host, const GatherGeom& g, Tensor* y_host) {
+  const int64_t n = y_host->numel();
+  PX_ASSIGN_OR_RETURN(ClBuffer x, rt.Upload(x_host));
+  PX_ASSIGN_OR_RETURN(ClBuffer y, rt.Allocate(n));
+  PX_RETURN_IF_ERROR(rt.Launch("strided_gather", {static_cast<size_t>(n)}, {}, x, y, static_cast<int32_t>(n), g));
+  return rt.Download(y, y_host);
+}
 
 // The permutation of a Transpose node (default: reversed axes); false when invalid.
 bool Permutation(const Node& node, size_t rank, std::vector<int64_t>* perm) {
@@ -76,7 +90,7 @@ Status TransposeRun(ClRuntime& rt, const Node& node, const std::vector<const Ten
   Permutation(node, s.size(), &perm);
   const std::vector<int64_t> in_strides = Strides(s);
   Shape out_shape;
-  PermuteGeom g;
+  GatherGeom g;
   g.rank = static_cast<int32_t>(s.size());
   for (size_t d = 0; d < s.size(); ++d) {
     out_shape.push_back(s[perm[d]]);
@@ -84,11 +98,49 @@ Status TransposeRun(ClRuntime& rt, const Node& node, const std::vector<const Ten
     g.strides[d] = static_cast<int32_t>(in_strides[perm[d]]);
   }
   PX_RETURN_IF_ERROR(CheckOutput(node, out, 0, out_shape));
-  const int64_t n = in[0]->numel();
-  PX_ASSIGN_OR_RETURN(ClBuffer x, rt.Upload(*in[0]));
-  PX_ASSIGN_OR_RETURN(ClBuffer y, rt.Allocate(n));
-  PX_RETURN_IF_ERROR(rt.Launch("permute", {static_cast<size_t>(n)}, {}, x, y, static_cast<int32_t>(n), g));
-  return rt.Download(y, out[0]);
+  return RunGather(rt, *in[0], g, out[0]);
+}
+
+// Slice's constant operands as the CPU kernel reads them (opset 10+: inputs 1-4, each a
+// constant; before: attributes); false when one is not a known constant.
+bool SliceOperands(const Node& node, const std::vector<const Tensor*>& vals_in, std::vector<const Tensor*>* vals) {
+  vals->assign(4, nullptr);
+  if (node.opset < 10) return true;
+  for (size_t i = 1; i <= 4 && i < vals_in.size(); ++i) (*vals)[i - 1] = vals_in[i];
+  return (*vals)[0] != nullptr && (*vals)[1] != nullptr;
+}
+
+bool SliceSupports(const Node& node, const std::vector<ValueInfo>& in) {
+  if (in.empty() || !IsDenseFloat(in, 0) || in[0].shape.size() > kMaxRank) return false;
+  std::vector<const Tensor*> given(in.size(), nullptr), vals;
+  for (size_t i = 1; i < in.size(); ++i) {
+    if (IsOmitted(in, i)) continue;
+    if (in[i].value == nullptr) return false;  // starts/ends/axes/steps known only at run time
+    given[i] = in[i].value;
+  }
+  ops::SlicePlan p;
+  return SliceOperands(node, given, &vals) && ops::GetSlicePlan(node, in[0].shape, vals, &p).ok() &&
+         NumElements(p.out) > 0;
+}
+
+Status SliceRun(ClRuntime& rt, const Node& node, const std::vector<const Tensor*>& in,
+                const std::vector<Tensor*>& out) {
+  std::vector<const Tensor*> vals;
+  if (!SliceOperands(node, in, &vals)) return InvalidArgument(node.Describe() + "starts and ends are required");
+  ops::SlicePlan p;
+  PX_RETURN_IF_ERROR(ops::GetSlicePlan(node, in[0]->shape(), vals, &p));
+  PX_RETURN_IF_ERROR(CheckOutput(node, out, 0, p.out));
+  const std::vector<int64_t> st = Strides(in[0]->shape());
+  GatherGeom g;
+  g.rank = static_cast<int32_t>(st.size());
+  int64_t base = 0;
+  for (size_t d = 0; d < st.size(); ++d) {
+    base += p.start[d] * st[d];
+    g.dims[d] = static_cast<int32_t>(p.out[d]);
+    g.strides[d] = static_cast<int32_t>(st[d] * p.step[d]);
+  }
+  g.base = static_cast<int32_t>(base);
+  return RunGather(rt, *in[0], g, out[0]);
 }
 
 // Concat's axis and output shape; false for mismatched ranks or dims, or a bad axis.
@@ -153,6 +205,7 @@ Status ConcatRun(ClRuntime& rt, const Node& node, const std::vector<const Tensor
 std::vector<ClOp> DataMovementClOps() {
   return {
       {"Transpose", "", 1, TransposeSupports, TransposeRun},
+      {"Slice", "", 1, SliceSupports, SliceRun},
       {"Concat", "", 4, ConcatSupports, ConcatRun},
   };
 }
