@@ -61,7 +61,8 @@ class OpenClProviderTest : public ::testing::Test {
   // to the largest reference magnitude).
   void Compare(const Node& node, const std::vector<Tensor>& inputs, double tol = 1e-4) {
     SCOPED_TRACE(node.op_type);
-    ASSERT_TRUE(provider_->Supports(node, Infos(inputs, /*with_values=*/node.op_type == "Slice")))
+    ASSERT_TRUE(provider_->Supports(node, Infos(inputs, /*with_values=*/node.op_type == "Slice" ||
+                                                             node.op_type == "Split")))
         << node.op_type << " not supported";
     auto cpu = testing::RunKernel(node, inputs);
     ASSERT_TRUE(cpu.ok()) << cpu.status().message();
@@ -305,6 +306,19 @@ TEST_F(OpenClProviderTest, Slice) {
   testing::SetInts(old, "starts", {1, 0});
   testing::SetInts(old, "ends", {3, 2});
   Compare(old, {RandomFloat({4, 5}, rng)});
+}
+
+TEST_F(OpenClProviderTest, Split) {
+  std::mt19937 rng(13);
+  Node even = MakeNode("Split", 13, 3);
+  testing::SetInt(even, "axis", 1);
+  Compare(even, {RandomFloat({2, 6, 5}, rng)});
+  Node sizes = MakeNode("Split", 13, 2);
+  testing::SetInt(sizes, "axis", -1);
+  Compare(sizes, {RandomFloat({3, 4, 7}, rng), Int64Tensor({2}, {2, 5})});
+  Node old = MakeNode("Split", 11, 2);
+  testing::SetInts(old, "split", {1, 3});
+  Compare(old, {RandomFloat({4, 3}, rng)});
 }
 
 TEST_F(OpenClProviderTest, RefusesWhatItCannotRun) {

@@ -6,7 +6,7 @@
 //   elementwise.cc    Add, Sub, Mul, Div (numpy broadcasting); Relu, Sigmoid, Tanh, Erf,
 //                     Gelu, parallax::Gelu, parallax::Silu
 //   normalization.cc  Softmax, LogSoftmax, LayerNormalization (+ parallax::LayerNormalization)
-//   data_movement.cc  Transpose, Slice, Concat
+//   data_movement.cc  Transpose, Slice, Split, Concat
 //
 // `supports` sees dtypes and static shapes only and must not accept what `run` cannot do;
 // `run` gets host tensors and pre-allocated host outputs (providers/provider.h).

@@ -1,5 +1,5 @@
-// Transpose, Slice and Concat on OpenCL: one work-item per output element, the source offset
-// computed from the output index — Transpose and Slice are one strided gather (base offset +
+// Transpose, Slice, Split and Concat on OpenCL: one work-item per output element, the source offset
+// computed from the output index — Transpose, Slice and each output of Split are one strided gather (base offset +
 // per-output-axis input strides: permuted, or multiplied by the slice steps); Concat is one
 // launch per input, each copying its block of every outer row. float32, rank <= 8, static
 // shapes; Slice's starts/ends/axes/steps must be constants (the plan's, or attributes).
@@ -143,6 +143,42 @@ Status SliceRun(ClRuntime& rt, const Node& node, const std::vector<const Tensor*
   return RunGather(rt, *in[0], g, out[0]);
 }
 
+// Split: the output shapes come from the plan (the CPU kernel's inference); each output is a
+// strided gather starting at its offset along the axis.
+bool SplitSupports(const Node& node, const std::vector<ValueInfo>& in) {
+  if (in.empty() || !IsDenseFloat(in, 0) || in[0].shape.size() > kMaxRank) return false;
+  if (!NormalizeAxis(node.GetInt("axis", 0), static_cast<int64_t>(in[0].shape.size())).ok()) return false;
+  // The sizes input (opset 13+) must be a constant, or omitted.
+  return in.size() < 2 || IsOmitted(in, 1) || in[1].value != nullptr;
+}
+
+Status SplitRun(ClRuntime& rt, const Node& node, const std::vector<const Tensor*>& in,
+                const std::vector<Tensor*>& out) {
+  const Shape& s = in[0]->shape();
+  PX_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(node.GetInt("axis", 0), static_cast<int64_t>(s.size())));
+  const std::vector<int64_t> st = Strides(s);
+  int64_t at = 0;
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (out[i] == nullptr || out[i]->rank() != static_cast<int64_t>(s.size())) {
+      return InvalidArgument(node.Describe() + "output " + std::to_string(i) + " is missing or has the wrong rank");
+    }
+    const Shape& os = out[i]->shape();
+    if (at + os[axis] > s[axis]) return InvalidArgument(node.Describe() + "outputs exceed the input along the axis");
+    if (out[i]->numel() > 0) {
+      GatherGeom g;
+      g.rank = static_cast<int32_t>(s.size());
+      g.base = static_cast<int32_t>(at * st[axis]);
+      for (size_t d = 0; d < s.size(); ++d) {
+        g.dims[d] = static_cast<int32_t>(os[d]);
+        g.strides[d] = static_cast<int32_t>(st[d]);
+      }
+      PX_RETURN_IF_ERROR(RunGather(rt, *in[0], g, out[i]));
+    }
+    at += os[axis];
+  }
+  return Status::Ok();
+}
+
 // Concat's axis and output shape; false for mismatched ranks or dims, or a bad axis.
 bool ConcatShape(const Node& node, const std::vector<ValueInfo>& in, int64_t* axis, Shape* out) {
   if (in.empty()) return false;
@@ -206,6 +242,7 @@ std::vector<ClOp> DataMovementClOps() {
   return {
       {"Transpose", "", 1, TransposeSupports, TransposeRun},
       {"Slice", "", 1, SliceSupports, SliceRun},
+      {"Split", "", 1, SplitSupports, SplitRun},
       {"Concat", "", 4, ConcatSupports, ConcatRun},
   };
 }
