@@ -216,6 +216,17 @@ def main():
          model([helper.make_node("Constant", [], ["y"], name="c", value=3)], inputs=[]), "load",
          "'value' must be a tensor")
 
+    # Fusion patterns with operands missing (found by fuzz_loader: the passes indexed them).
+    sig = helper.make_node("Sigmoid", [""], ["s"], name="sig_no_input")
+    gate = helper.make_node("Mul", ["x", "s"], ["y"], name="gate")
+    save("silu_pattern_missing_input", model([sig, gate]), "run", "missing required input 0")
+    aw = helper.make_tensor("w", TensorProto.FLOAT, [3, 3], [0] * 9)
+    qk = helper.make_node("MatMul", ["x", "w"], ["s"], name="qk")
+    sm = helper.make_node("Softmax", ["s"], ["p"], name="sm", axis=-1)
+    pv = helper.make_node("MatMul", ["p"], ["y"], name="pv_one_input")
+    save("attention_pattern_one_input", model([qk, sm, pv], outputs=[vi("y", None)], inits=[aw]), "run",
+         "MatMul node 'pv_one_input'")
+
     # --- Detectable only when shapes are known (plan time, inside Run) ---
     shape = helper.make_tensor("s", TensorProto.INT64, [2], [4, 4])
     save("reshape_wrong_count",

@@ -32,7 +32,10 @@ Status FuseAttention(Graph* g) {
     const Node& softmax = g->nodes[sm];
     if (softmax.GetInt("axis", softmax.opset < 13 ? 1 : -1) != -1) continue;
     const NodeId mm2 = SoleConsumer(*g, pinned, softmax.outputs[0]);
-    if (!Is(*g, mm2, "MatMul", removed) || g->nodes[mm2].inputs[0] != softmax.outputs[0]) continue;
+    if (!Is(*g, mm2, "MatMul", removed) || g->nodes[mm2].inputs.size() != 2 ||
+        g->nodes[mm2].inputs[0] != softmax.outputs[0]) {
+      continue;
+    }
 
     // Walk back from the softmax input: [Add(mask)] then [Mul(scale)] then MatMul.
     std::vector<NodeId> chain = {sm};
@@ -71,7 +74,7 @@ Status FuseAttention(Graph* g) {
       chain.push_back(p);
       p = g->values[x].producer;
     }
-    if (!Is(*g, p, "MatMul", removed) || !sole_into(x, chain.back())) continue;
+    if (!Is(*g, p, "MatMul", removed) || g->nodes[p].inputs.size() != 2 || !sole_into(x, chain.back())) continue;
     const Node& mm1 = g->nodes[p];
     if (DeclaredNonFloat(*g, mm1.inputs[0]) || DeclaredNonFloat(*g, g->nodes[mm2].inputs[1])) continue;
     chain.push_back(p);

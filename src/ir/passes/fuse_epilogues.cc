@@ -41,6 +41,7 @@ NodeId MatchSilu(const Graph& g, const std::vector<bool>& pinned, const std::vec
   const ValueId s = g.nodes[a].outputs[0];
   if (SoleConsumer(g, pinned, s) != b) return -1;
   const Node& mul = g.nodes[b];
+  if (mul.inputs.size() != 2) return -1;
   if (!((mul.inputs[0] == x && mul.inputs[1] == s) || (mul.inputs[0] == s && mul.inputs[1] == x))) return -1;
   *sigmoid = a;
   return b;
@@ -55,6 +56,7 @@ NodeId MatchScaledSilu(const Graph& g, const std::vector<bool>& pinned, const st
     const NodeId m1 = g.values[x].consumers[first], m2 = g.values[x].consumers[1 - first];
     if (!Is(g, m1, "Mul", removed) || !Is(g, m2, "Mul", removed) || m1 == m2) continue;
     const Node& s = g.nodes[m1];
+    if (s.inputs.size() != 2 || g.nodes[m2].inputs.size() != 2) continue;  // malformed Mul
     const ValueId c = s.inputs[0] == x ? s.inputs[1] : s.inputs[0];
     auto it = g.initializers.find(c);
     if ((s.inputs[0] != x && s.inputs[1] != x) || it == g.initializers.end() || it->second.numel() != 1 ||
@@ -136,7 +138,7 @@ Status FuseEpilogues(Graph* g) {
       }
       continue;
     }
-    if (n.domain.empty() && n.op_type == "MatMul") {
+    if (Is(*g, id, "MatMul", removed)) {
       // B must be a 2-D constant and the bias a 1-D constant of length N.
       auto w = g->initializers.find(n.inputs[1]);
       if (w == g->initializers.end() || w->second.rank() != 2 || w->second.dtype() != DataType::kFloat32) continue;
@@ -155,7 +157,7 @@ Status FuseEpilogues(Graph* g) {
       removed[add] = true;
       continue;
     }
-    if (n.domain.empty() && n.op_type == "Sigmoid") {
+    if (Is(*g, id, "Sigmoid", removed)) {
       const ValueId x = n.inputs[0];
       NodeId sigmoid = -1;
       NodeId mul = MatchSilu(*g, pinned, removed, x, &sigmoid);

@@ -42,7 +42,20 @@ bool IsScalarConstant(const Graph& g, ValueId v, float want) {
 }
 
 bool Is(const Graph& g, NodeId n, const char* op_type, const std::vector<bool>& removed) {
-  return n >= 0 && !removed[n] && g.nodes[n].domain.empty() && g.nodes[n].op_type == op_type;
+  if (n < 0 || removed[n]) return false;
+  const Node& node = g.nodes[n];
+  if (!node.domain.empty() || node.op_type != op_type || node.outputs.empty() || node.outputs[0] == kNoValue) {
+    return false;
+  }
+  // The fusions read inputs[0] and, of a binary op, inputs[1]: a node of a hostile file without
+  // them does not match (its kernel's checks report it later).
+  static const std::set<std::string> kBinary = {"Add", "Sub", "Mul", "Div", "MatMul", "Pow"};
+  const size_t want = kBinary.count(op_type) ? 2 : 1;
+  if (node.inputs.size() < want) return false;
+  for (size_t i = 0; i < want; ++i) {
+    if (node.inputs[i] == kNoValue) return false;
+  }
+  return true;
 }
 
 Status Compact(Graph* g, const std::vector<bool>& removed) {

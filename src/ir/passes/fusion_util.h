@@ -19,7 +19,9 @@ NodeId SoleConsumer(const Graph& g, const std::vector<bool>& pinned, ValueId v);
 // True when `v` is a one-element float initializer within 1e-4 of `want`.
 bool IsScalarConstant(const Graph& g, ValueId v, float want);
 
-// True when node `n` is `op_type` in the default ONNX domain and not already removed.
+// True when node `n` is `op_type` in the default ONNX domain, not already removed, and has the
+// operands the fusions read: an output, input 0, and input 1 for binary ops (Add, Sub, Mul,
+// Div, MatMul, Pow).
 bool Is(const Graph& g, NodeId n, const char* op_type, const std::vector<bool>& removed);
 
 // Drops removed nodes and relinks.
