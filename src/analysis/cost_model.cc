@@ -52,7 +52,7 @@ NodeCost EstimateNodeCost(const Node& node, const std::vector<TensorInfo>& input
     const double dv = std::max<double>(1.0, static_cast<double>(inputs[2].shape.empty() ? 1 : inputs[2].shape.back()));
     c.flops = 2.0 * (out_elems / dv) * n * (k + dv);
     c.compute_bound = true;
-  } else if (op == "Conv" && w && w->size() >= 2) {
+  } else if ((op == "Conv" || op == "NhwcConv") && w && w->size() >= 2) {  // NhwcConv keeps OIHW weights
     double per_out = 1;
     for (size_t d = 1; d < w->size(); ++d) per_out *= static_cast<double>((*w)[d]);
     c.flops = 2.0 * out_elems * per_out;

@@ -146,6 +146,13 @@ TEST(CostModel, GemmAndConvFlops) {
   conv.op_type = "Conv";
   c = EstimateNodeCost(conv, {{{1, 16, 32, 32}, 0}, {{32, 16, 3, 3}, 0}}, {{{1, 32, 32, 32}, 0}});
   EXPECT_DOUBLE_EQ(c.flops, 2.0 * 32 * 32 * 32 * 16 * 9);
+  // The layout pass's NhwcConv (NHWC data, OIHW weights) costs the same.
+  Node nhwc;
+  nhwc.op_type = "NhwcConv";
+  nhwc.domain = "parallax";
+  const NodeCost cn = EstimateNodeCost(nhwc, {{{1, 32, 32, 16}, 0}, {{32, 16, 3, 3}, 0}}, {{{1, 32, 32, 32}, 0}});
+  EXPECT_DOUBLE_EQ(cn.flops, c.flops);
+  EXPECT_TRUE(cn.compute_bound);
   // A large GEMM scales with threads; a tiny elementwise op does not.
   EXPECT_GT(IntraOpSpeedup(c, 2, CostParams{}), 1.5);
   Node add;
