@@ -43,6 +43,8 @@ GemmIsa AutoIsa() {
 
 }  // namespace
 
+bool PackedGemmAvailable() { return AutoIsa() != GemmIsa::kAuto; }
+
 std::shared_ptr<PackedMatrix> PackedMatrix::Pack(int64_t K, int64_t N, const float* b, bool b_is_kn,
                                                  GemmIsa isa) {
   if (isa == GemmIsa::kAuto) isa = AutoIsa();

@@ -1,6 +1,6 @@
 // Products with a constant right-hand matrix (MatMul/Gemm weights), B packed once per node.
 //
-//   auto packed = PackedMatrix::Pack(K, N, w, /*b_is_kn=*/true);   // at the first run
+//   auto packed = PackedMatrix::Pack(K, N, w, /*b_is_kn=*/true);   // once: at load or first run
 //   if (packed) PackedSgemm(pool, M, a, lda, *packed, c, ldc, epilogue);
 //
 // OpenBLAS packs B again on every call: at DistilBERT's shapes (M = 128, K×N = 768×3072) that
@@ -46,7 +46,6 @@ class PackedMatrix {
   int nr() const { return nr_; }
   int64_t panels() const { return (n_ + nr_ - 1) / nr_; }
   const float* panel(int64_t p) const { return data_.data() + p * k_ * nr_; }
-  size_t bytes() const { return data_.size() * sizeof(float); }
   GemmIsa isa() const { return isa_; }
   packed_gemm_detail::RangeFn range() const { return range_; }
 
@@ -57,6 +56,10 @@ class PackedMatrix {
   packed_gemm_detail::RangeFn range_ = nullptr;
   std::vector<float> data_;
 };
+
+// True when Pack() with GemmIsa::kAuto gives matrices on this CPU and build (and
+// PARALLAX_PACKED_GEMM does not turn packing off).
+bool PackedGemmAvailable();
 
 // Called on each finished block of C (rows [r0, r1), columns [c0, c1)) while it is still in
 // cache: bias and activation epilogues. May run on any pool thread, on disjoint blocks.

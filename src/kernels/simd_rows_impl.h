@@ -1,6 +1,6 @@
-// Row kernels (softmax, GELU, SiLU, sigmoid) written once over a SIMD traits type V and compiled per ISA in
-// simd_rows_avx512.cc / simd_rows_avx2.cc with that ISA's flags; simd_rows.cc picks one by
-// CPUID. Every element of a row, the tail included (masked loads and stores), goes through
+// Row kernels (softmax, GELU, SiLU, sigmoid) written once over a SIMD traits type V and
+// compiled per ISA in simd_rows_avx512.cc / simd_rows_avx2.cc with that ISA's flags;
+// simd_rows.cc picks one by CPUID. Every element of a row, the tail included (masked loads and stores), goes through
 // the same vector code, so a result does not depend on where a row was split.
 //
 // V provides: kLanes, T (vector), M (lane mask), Set(f), Load, Store, LoadN(p, n, fill),
@@ -31,6 +31,14 @@ float MaxLanes(typename V::T v) {
   float m = l[0];
   for (float x : l) m = x > m ? x : m;
   return m;
+}
+
+// 1 / d by the hardware estimate and one Newton step (~1e-7 relative): a division would be
+// the slowest instruction of the loops below. d must be finite and nonzero.
+template <class V>
+inline typename V::T Reciprocal(typename V::T d) {
+  const typename V::T r0 = V::Recip(d);
+  return V::Mul(r0, V::Fnma(d, r0, V::Set(2.f)));
 }
 
 // exp(x) for x < 88 (every caller's argument is <= ~0): FastExp's polynomial; 0 below -87.3
@@ -66,11 +74,7 @@ inline typename V::T Gelu(typename V::T x) {
   // |z| capped at 1e4 (erfc is 0 in float long before): keeps the Newton step below finite
   // at x = ±inf. A NaN z becomes 1e4 too; x carries the NaN to the result.
   const T a = V::Min(V::Abs(z), V::Set(1e4f));
-  // t = 1 / (1 + a/2) by the hardware estimate and one Newton step (~1e-7 relative): a
-  // division would be the slowest instruction of the loop.
-  const T den = V::Fma(V::Set(0.5f), a, V::Set(1.f));
-  const T r0 = V::Recip(den);
-  const T t = V::Mul(r0, V::Fnma(den, r0, V::Set(2.f)));
+  const T t = Reciprocal<V>(V::Fma(V::Set(0.5f), a, V::Set(1.f)));  // 1 / (1 + a/2)
   T p = V::Set(0.17087277f);
   p = V::Fma(p, t, V::Set(-0.82215223f));
   p = V::Fma(p, t, V::Set(1.48851587f));
@@ -94,9 +98,7 @@ inline typename V::T SigmoidGate(typename V::T v, typename V::T nbeta) {
   using T = typename V::T;
   const T t = V::Mul(nbeta, v);
   const T e = ExpBelow88<V, false>(V::Min(t, V::Set(87.f)));
-  const T den = V::Add(V::Set(1.f), e);
-  const T r0 = V::Recip(den);
-  T s = V::Mul(r0, V::Fnma(den, r0, V::Set(2.f)));  // 1 / den, one Newton step
+  T s = Reciprocal<V>(V::Add(V::Set(1.f), e));
   s = V::Select(V::Lt(V::Set(87.f), t), V::Set(0.f), s);
   if constexpr (!kGate) s = V::Select(V::IsNan(v), v, s);
   return kGate ? V::Mul(v, s) : s;

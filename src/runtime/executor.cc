@@ -32,7 +32,7 @@ Status RunGraph(const Graph& body, const std::vector<Tensor>& inputs, ThreadPool
 
 Status RunNodeDynamic(const Node& node, const KernelDef& kernel,
                       const std::vector<const Tensor*>& inputs, ThreadPool* pool,
-                      std::vector<Tensor>* outputs, KernelState* state) {
+                      std::vector<Tensor>* outputs, KernelState* state, uint64_t constant_inputs) {
   if (kernel.allocates_outputs) {
     outputs->assign(node.outputs.size(), Tensor());
     KernelContext kctx{node, inputs, {}, pool, nullptr, 0, RunGraph};
@@ -58,7 +58,7 @@ Status RunNodeDynamic(const Node& node, const KernelDef& kernel,
     if (!t.ok()) return t.status().WithPrefix(node.Describe());
     outputs->push_back(std::move(t).value());
   }
-  KernelContext kctx{node, inputs, {}, pool, state, state ? uint64_t{0b10} : 0, RunGraph};
+  KernelContext kctx{node, inputs, {}, pool, state, constant_inputs, RunGraph};
   for (Tensor& t : *outputs) kctx.outputs.push_back(&t);
   return kernel.compute(kctx).WithPrefix(node.Describe());
 }
@@ -120,8 +120,9 @@ struct RunState {
     for (ValueId v : node.inputs) ins.push_back(v == kNoValue ? nullptr : &vals[v]);
     if (step.dynamic) {
       std::vector<Tensor> outs;
-      PX_RETURN_IF_ERROR(RunNodeDynamic(node, *step.kernel, ins, pool, &outs,
-                                        step.prepacked ? step.state.get() : nullptr));
+      PX_RETURN_IF_ERROR(step.prepacked ? RunNodeDynamic(node, *step.kernel, ins, pool, &outs, step.state.get(),
+                                                         step.constant_inputs)
+                                        : RunNodeDynamic(node, *step.kernel, ins, pool, &outs));
       for (size_t i = 0; i < node.outputs.size() && i < outs.size(); ++i) {
         vals[node.outputs[i]] = std::move(outs[i]);
       }

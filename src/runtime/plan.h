@@ -146,9 +146,11 @@ Status ExecuteParallel(const Graph& graph, const ExecutionPlan& plan,
 
 // Runs one node: infers (if asked) and computes, allocating outputs on the heap. Shared by
 // plan-time folding and dynamic steps.
-// `state`: the step's KernelState when it holds a prepacked weight (PlanStep::prepacked).
+// `state` and `constant_inputs`: the step's, when its KernelState holds a prepacked weight
+// (PlanStep::prepacked); null and 0 otherwise.
 Status RunNodeDynamic(const Node& node, const KernelDef& kernel,
                       const std::vector<const Tensor*>& inputs, ThreadPool* pool,
-                      std::vector<Tensor>* outputs, KernelState* state = nullptr);
+                      std::vector<Tensor>* outputs, KernelState* state = nullptr,
+                      uint64_t constant_inputs = 0);
 
 }  // namespace parallax

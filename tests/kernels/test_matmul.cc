@@ -213,12 +213,6 @@ const PackedMatrix* CachedPacked(KernelState& state) {
   return state.GetOrCreate<PackedMatrix>([] { return std::shared_ptr<PackedMatrix>(); });
 }
 
-// False on CPUs without a packed-GEMM micro-kernel (then every product takes the Sgemm path).
-bool PackingAvailable() {
-  const float one = 1.0f;
-  return PackedMatrix::Pack(1, 1, &one, true) != nullptr;
-}
-
 constexpr uint64_t kConstB = 0b10, kConstBC = 0b110;
 
 TEST(MatMulState, ConstantBUsesCachedOperator) {
@@ -234,7 +228,7 @@ TEST(MatMulState, ConstantBUsesCachedOperator) {
       ASSERT_TRUE(out.ok()) << out.status().message();
       ExpectClose((*out)[0], ref::MatMulRef(ta, tb), 1e-5);
     }
-    EXPECT_EQ(CachedPacked(state) != nullptr, PackingAvailable());
+    EXPECT_EQ(CachedPacked(state) != nullptr, PackedGemmAvailable());
   }
 }
 
@@ -281,7 +275,7 @@ TEST(MatMulState, FusedBiasAndActivation) {
           }
           ExpectClose((*out)[0], expect, 1e-5);
         }
-        EXPECT_EQ(CachedPacked(state) != nullptr, PackingAvailable());  // a run-time bias is fine
+        EXPECT_EQ(CachedPacked(state) != nullptr, PackedGemmAvailable());  // a run-time bias is fine
       }
     }
   }
@@ -305,7 +299,7 @@ TEST(MatMulState, ColumnBlocksWithBiasAndRelu) {
     }
     ExpectClose((*out)[0], expect, 1e-5);
   }
-  EXPECT_EQ(CachedPacked(state) != nullptr, PackingAvailable());
+  EXPECT_EQ(CachedPacked(state) != nullptr, PackedGemmAvailable());
 }
 
 TEST(MatMulState, ConcurrentRunsShareOneState) {
@@ -337,7 +331,7 @@ TEST(MatMulState, ConcurrentRunsShareOneState) {
   }
   for (auto& th : threads) th.join();
   for (int t = 0; t < 4; ++t) EXPECT_EQ(failures[t], 0) << "thread " << t;
-  EXPECT_EQ(CachedPacked(state) != nullptr, PackingAvailable());
+  EXPECT_EQ(CachedPacked(state) != nullptr, PackedGemmAvailable());
 }
 
 TEST(GemmState, ConstantBAndC) {
@@ -383,7 +377,7 @@ TEST(GemmState, ConstantBAndC) {
                 }
                 ExpectClose((*out)[0], expect, 1e-5);
               }
-              EXPECT_EQ(CachedPacked(state) != nullptr, ta == 0 && PackingAvailable());  // transA: Sgemm
+              EXPECT_EQ(CachedPacked(state) != nullptr, ta == 0 && PackedGemmAvailable());  // transA: Sgemm
             }
           }
         }

@@ -27,11 +27,6 @@ void SetAttr(Node& n, const std::string& key, float f, int64_t i, bool is_float)
   n.attrs[key] = a;
 }
 
-bool PackingAvailable() {
-  const float one = 1.f;
-  return PackedMatrix::Pack(1, 1, &one, true) != nullptr;
-}
-
 // x ─MatMul(x, w1)─ a ─Gemm(a, w2ᵀ, alpha 0.5)─ y1; y2 = MatMul(x, w1) again (w1 read twice);
 // y3 = MatMul(MatMul(x, w3), Transpose(w3))  (w3 also read by Transpose: not prepackable);
 // y4 = MatMul(Relu(c), w4) with c constant (folded at plan time: not prepackable).
@@ -63,7 +58,7 @@ Graph Model() {
 }
 
 TEST(Prepack, PacksOnlyWeightsEveryReaderPacksAndKeepsResults) {
-  if (!PackingAvailable()) GTEST_SKIP() << "no packed-GEMM kernel on this CPU";
+  if (!PackedGemmAvailable()) GTEST_SKIP() << "no packed-GEMM kernel on this CPU";
   Graph plain = Model(), packed = Model();
   PrepackStats stats;
   ASSERT_TRUE(PrepackConstantWeights(&packed, &stats).ok());
@@ -95,7 +90,7 @@ TEST(Prepack, PacksOnlyWeightsEveryReaderPacksAndKeepsResults) {
 }
 
 TEST(Prepack, DynamicStepsReadTheirPackedWeight) {
-  if (!PackingAvailable()) GTEST_SKIP() << "no packed-GEMM kernel on this CPU";
+  if (!PackedGemmAvailable()) GTEST_SKIP() << "no packed-GEMM kernel on this CPU";
   // x ─NonZero─Transpose─Cast─ rows [n, 2] (data-dependent n) ─MatMul(·, w)─ y: a dynamic step.
   auto build = [] {
     Graph g;

@@ -28,14 +28,11 @@ Status FuseAttention(Graph* g) {
   const std::vector<bool> pinned = PinnedValues(*g);
   const NodeId count = static_cast<NodeId>(g->nodes.size());
   for (NodeId sm = 0; sm < count; ++sm) {
-    if (!Is(*g, sm, "Softmax", removed) || g->nodes[sm].inputs.empty()) continue;
+    if (!Is(*g, sm, "Softmax", removed)) continue;
     const Node& softmax = g->nodes[sm];
     if (softmax.GetInt("axis", softmax.opset < 13 ? 1 : -1) != -1) continue;
     const NodeId mm2 = SoleConsumer(*g, pinned, softmax.outputs[0]);
-    if (!Is(*g, mm2, "MatMul", removed) || g->nodes[mm2].inputs.size() != 2 ||
-        g->nodes[mm2].inputs[0] != softmax.outputs[0]) {
-      continue;
-    }
+    if (!Is(*g, mm2, "MatMul", removed) || g->nodes[mm2].inputs[0] != softmax.outputs[0]) continue;
 
     // Walk back from the softmax input: [Add(mask)] then [Mul(scale)] then MatMul.
     std::vector<NodeId> chain = {sm};
@@ -43,10 +40,8 @@ Status FuseAttention(Graph* g) {
     auto sole_into = [&](ValueId v, NodeId consumer) { return SoleConsumer(*g, pinned, v) == consumer; };
     NodeId p = g->values[x].producer;
     if (Is(*g, p, "Add", removed) && sole_into(x, chain.back())) {
-      // The scores side is the operand produced by Mul or MatMul; the other is the mask.
       // The scores side is MatMul's output, or a Mul of it; the other operand is the mask.
       const Node& add = g->nodes[p];
-      if (add.inputs.size() != 2) continue;
       auto scores_side = [&](ValueId v) {
         const NodeId q = g->values[v].producer;
         if (Is(*g, q, "MatMul", removed)) return true;
@@ -65,7 +60,6 @@ Status FuseAttention(Graph* g) {
     }
     if (Is(*g, p, "Mul", removed) && sole_into(x, chain.back())) {
       const Node& mul = g->nodes[p];
-      if (mul.inputs.size() != 2) continue;
       const NodeId q0 = g->values[mul.inputs[0]].producer, q1 = g->values[mul.inputs[1]].producer;
       const int side = Is(*g, q0, "MatMul", removed) ? 0 : Is(*g, q1, "MatMul", removed) ? 1 : -1;
       if (side < 0) continue;
@@ -74,7 +68,7 @@ Status FuseAttention(Graph* g) {
       chain.push_back(p);
       p = g->values[x].producer;
     }
-    if (!Is(*g, p, "MatMul", removed) || g->nodes[p].inputs.size() != 2 || !sole_into(x, chain.back())) continue;
+    if (!Is(*g, p, "MatMul", removed) || !sole_into(x, chain.back())) continue;
     const Node& mm1 = g->nodes[p];
     if (DeclaredNonFloat(*g, mm1.inputs[0]) || DeclaredNonFloat(*g, g->nodes[mm2].inputs[1])) continue;
     chain.push_back(p);

@@ -40,9 +40,7 @@ NodeId MatchSilu(const Graph& g, const std::vector<bool>& pinned, const std::vec
   if (!Is(g, a, "Sigmoid", removed) || !Is(g, b, "Mul", removed)) return -1;
   const ValueId s = g.nodes[a].outputs[0];
   if (SoleConsumer(g, pinned, s) != b) return -1;
-  const Node& mul = g.nodes[b];
-  if (mul.inputs.size() != 2) return -1;
-  if (!((mul.inputs[0] == x && mul.inputs[1] == s) || (mul.inputs[0] == s && mul.inputs[1] == x))) return -1;
+  if (!IsProductOf(g.nodes[b], x, s)) return -1;
   *sigmoid = a;
   return b;
 }
@@ -56,19 +54,13 @@ NodeId MatchScaledSilu(const Graph& g, const std::vector<bool>& pinned, const st
     const NodeId m1 = g.values[x].consumers[first], m2 = g.values[x].consumers[1 - first];
     if (!Is(g, m1, "Mul", removed) || !Is(g, m2, "Mul", removed) || m1 == m2) continue;
     const Node& s = g.nodes[m1];
-    if (s.inputs.size() != 2 || g.nodes[m2].inputs.size() != 2) continue;  // malformed Mul
     const ValueId c = s.inputs[0] == x ? s.inputs[1] : s.inputs[0];
-    auto it = g.initializers.find(c);
-    if ((s.inputs[0] != x && s.inputs[1] != x) || it == g.initializers.end() || it->second.numel() != 1 ||
-        it->second.dtype() != DataType::kFloat32) {
-      continue;
-    }
+    float b = 0;
+    if (!IsProductOf(s, x, c) || !ScalarConstant(g, c, &b)) continue;
     const NodeId sg = SoleConsumer(g, pinned, s.outputs[0]);
     if (!Is(g, sg, "Sigmoid", removed) || SoleConsumer(g, pinned, g.nodes[sg].outputs[0]) != m2) continue;
-    const Node& mul = g.nodes[m2];
-    const ValueId so = g.nodes[sg].outputs[0];
-    if (!((mul.inputs[0] == x && mul.inputs[1] == so) || (mul.inputs[0] == so && mul.inputs[1] == x))) continue;
-    *beta = *it->second.data<float>();
+    if (!IsProductOf(g.nodes[m2], x, g.nodes[sg].outputs[0])) continue;
+    *beta = b;
     *scale = m1;
     *sigmoid = sg;
     return m2;
@@ -100,10 +92,7 @@ bool FoldActivation(Graph* g, const std::vector<bool>& pinned, std::vector<bool>
     } else {
       for (size_t i = 1; i < act.inputs.size() && i < 3; ++i) {
         if (act.inputs[i] == kNoValue) continue;
-        auto it = g->initializers.find(act.inputs[i]);
-        if (it == g->initializers.end() || it->second.numel() != 1 ||
-            it->second.dtype() != DataType::kFloat32) return false;
-        (i == 1 ? lo : hi) = *it->second.data<float>();
+        if (!ScalarConstant(*g, act.inputs[i], i == 1 ? &lo : &hi)) return false;
       }
     }
     kind = "Clip";

@@ -40,7 +40,7 @@ Status FuseGelu(Graph* g) {
       if (!Is(*g, half_node, "Mul", removed) || SoleConsumer(*g, pinned, other) != mul1) continue;
       const Node& h = g->nodes[half_node];
       ValueId c = h.inputs[0] == x ? h.inputs[1] : h.inputs[0];
-      if ((h.inputs[0] != x && h.inputs[1] != x) || !IsScalarConstant(*g, c, 0.5f)) continue;
+      if (!IsProductOf(h, x, c) || !IsScalarConstant(*g, c, 0.5f)) continue;
       last = mul1;
     }
     // Rewrite: Div becomes Gelu(x) -> y; the rest goes.

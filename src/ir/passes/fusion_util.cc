@@ -34,11 +34,21 @@ NodeId SoleConsumer(const Graph& g, const std::vector<bool>& pinned, ValueId v) 
   return g.values[v].consumers[0];
 }
 
-bool IsScalarConstant(const Graph& g, ValueId v, float want) {
+bool ScalarConstant(const Graph& g, ValueId v, float* value) {
   auto it = g.initializers.find(v);
   if (it == g.initializers.end() || it->second.numel() != 1) return false;
   if (it->second.dtype() != DataType::kFloat32) return false;
-  return std::fabs(*it->second.data<float>() - want) <= 1e-4f * std::max(1.f, std::fabs(want));
+  *value = *it->second.data<float>();
+  return true;
+}
+
+bool IsScalarConstant(const Graph& g, ValueId v, float want) {
+  float value = 0;
+  return ScalarConstant(g, v, &value) && std::fabs(value - want) <= 1e-4f * std::max(1.f, std::fabs(want));
+}
+
+bool IsProductOf(const Node& mul, ValueId a, ValueId b) {
+  return (mul.inputs[0] == a && mul.inputs[1] == b) || (mul.inputs[0] == b && mul.inputs[1] == a);
 }
 
 bool Is(const Graph& g, NodeId n, const char* op_type, const std::vector<bool>& removed) {

@@ -16,8 +16,14 @@ std::vector<bool> PinnedValues(const Graph& g);
 // The only consumer of `v`, or -1 when it has none, several, or is pinned.
 NodeId SoleConsumer(const Graph& g, const std::vector<bool>& pinned, ValueId v);
 
+// True when `v` is a one-element float initializer; *value is it.
+bool ScalarConstant(const Graph& g, ValueId v, float* value);
+
 // True when `v` is a one-element float initializer within 1e-4 of `want`.
 bool IsScalarConstant(const Graph& g, ValueId v, float want);
+
+// True when binary node `mul` (two inputs, see Is) multiplies a and b, in either order.
+bool IsProductOf(const Node& mul, ValueId a, ValueId b);
 
 // True when node `n` is `op_type` in the default ONNX domain, not already removed, and has the
 // operands the fusions read: an output, input 0, and input 1 for binary ops (Add, Sub, Mul,

@@ -178,11 +178,13 @@ inline void ApplyBiasActivation(const Activation& a, float* x, int64_t n, float 
   }
 }
 
-// Row-vector bias: x[r*n + j] = act(x[r*n + j] + bias[j]) (FusedMatMul); bias may be null.
+// Row-vector bias: x[r*ld + j] = act(x[r*ld + j] + bias[j]) for j < n (FusedMatMul, on all of
+// C or on one block of it: ld = 0 means ld = n); bias may be null.
 inline void ApplyRowBiasActivation(const Activation& a, float* x, int64_t rows, int64_t n,
-                                   const float* bias) {
+                                   const float* bias, int64_t ld = 0) {
+  if (ld == 0) ld = n;
   for (int64_t r = 0; r < rows; ++r) {
-    float* row = x + r * n;
+    float* row = x + r * ld;
     if (bias != nullptr) {
       for (int64_t j = 0; j < n; ++j) row[j] += bias[j];
     }

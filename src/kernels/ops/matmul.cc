@@ -145,13 +145,7 @@ bool TryPackedMatMul(KernelContext& ctx, const MatMulDims& d, const float* bias,
   GemmEpilogue epilogue;
   if (bias != nullptr || act.kind != Activation::kNone) {
     epilogue = [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
-      for (int64_t r = r0; r < r1; ++r) {
-        float* row = c + r * N + c0;
-        if (bias != nullptr) {
-          for (int64_t j = 0; j < c1 - c0; ++j) row[j] += bias[c0 + j];
-        }
-        if (act.kind != Activation::kNone) ApplyBiasActivation(act, row, c1 - c0, 0.0f);
-      }
+      ApplyRowBiasActivation(act, c + r0 * N + c0, r1 - r0, c1 - c0, bias ? bias + c0 : nullptr, N);
     };
   }
   PackedSgemm(ctx.pool, rows, ctx.in(0).data<float>(), d.K, *packed, c, N, epilogue);

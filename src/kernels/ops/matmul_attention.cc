@@ -57,17 +57,23 @@ Status AttentionShapes(const Node& node, const Shape& q, const Shape& kt, const 
   return Status::Ok();
 }
 
+// Offset of batch b (a flat index over `batch`) in an operand with these broadcast strides
+// (the first batch.size() of them are used).
+int64_t BatchOffset(const Shape& batch, const std::vector<int64_t>& strides, int64_t b) {
+  int64_t off = 0;
+  for (int64_t d = static_cast<int64_t>(batch.size()) - 1; d >= 0; --d) {
+    off += (b % batch[d]) * strides[d];
+    b /= batch[d];
+  }
+  return off;
+}
+
 // An optional operand broadcast to the scores: offset of row (b, i) and stride along N.
 struct RowOperand {
   const float* data = nullptr;
   std::vector<int64_t> strides;  // over the scores' dims
-  int64_t Offset(const Shape& batch_index_dims, int64_t b, int64_t i) const {
-    int64_t off = 0, rem = b;
-    for (int64_t d = static_cast<int64_t>(batch_index_dims.size()) - 1; d >= 0; --d) {
-      off += (rem % batch_index_dims[d]) * strides[d];
-      rem /= batch_index_dims[d];
-    }
-    return off + i * strides[strides.size() - 2];
+  int64_t Offset(const Shape& batch, int64_t b, int64_t i) const {
+    return BatchOffset(batch, strides, b) + i * strides[strides.size() - 2];
   }
   int64_t step() const { return strides.back(); }
 };
@@ -120,14 +126,7 @@ Status FusedAttentionCompute(KernelContext& ctx) {
   const std::vector<int64_t> sq = BroadcastStrides(d.batch_q, d.batch);
   const std::vector<int64_t> sk = BroadcastStrides(d.batch_k, d.batch);
   const std::vector<int64_t> sv = BroadcastStrides(d.batch_v, d.batch);
-  auto batch_offset = [&](const std::vector<int64_t>& strides, int64_t b) {
-    int64_t off = 0, rem = b;
-    for (int64_t i = static_cast<int64_t>(d.batch.size()) - 1; i >= 0; --i) {
-      off += (rem % d.batch[i]) * strides[i];
-      rem /= d.batch[i];
-    }
-    return off;
-  };
+  auto batch_offset = [&](const std::vector<int64_t>& strides, int64_t b) { return BatchOffset(d.batch, strides, b); };
 
   // Kᵀ and V packed once per batch (when K or N is 0 the product is 0: no packing).
   std::vector<std::shared_ptr<PackedMatrix>> kp(batches), vp(batches);

@@ -126,9 +126,6 @@ void RunGemm(const GemmDims& d, const Node& node, const T* a, const T* b, const 
   }
 }
 
-// float32 with a constant B and no transA: PackedSgemm, alpha * B packed once per node, and
-// beta * C (any broadcast) added per block of Y as soon as it is done. False when that does
-// not apply: the caller computes Y.
 // alpha * B packed for PackedSgemm (B is [K, N], or [N, K] with transB); null when transA is
 // set or B is not a 2-D float32 matrix. Also Gemm's KernelDef::prepack.
 std::shared_ptr<PackedMatrix> PackGemmWeight(const Node& node, const Tensor& b) {
@@ -148,6 +145,9 @@ std::shared_ptr<PackedMatrix> PackGemmWeight(const Node& node, const Tensor& b) 
 
 std::shared_ptr<void> PrepackGemmWeight(const Node& node, const Tensor& b) { return PackGemmWeight(node, b); }
 
+// float32 with a constant B and no transA: PackedSgemm, alpha * B packed once per node, and
+// beta * C (any broadcast) added per block of Y as soon as it is done. False when that does
+// not apply: the caller computes Y.
 bool TryPackedGemm(KernelContext& ctx, const GemmDims& d, const Tensor* C, float* y) {
   if (ctx.state == nullptr || !ctx.is_constant(1) || d.ta || d.M <= 0 || d.N <= 0 || d.K <= 0) return false;
   const float beta = ctx.node.GetFloat("beta", 1.0f);
