@@ -3,35 +3,38 @@
 #
 #   scripts/fuzz.sh fuzz_loader 60      # TARGET: fuzz_loader | fuzz_graph | fuzz_npy
 #
-# Builds the target in build-asan/ (the `asan` preset, clang, PARALLAX_FUZZ=ON) when missing.
+# Builds the target in build-asan/ (the `asan` preset, clang, PARALLAX_FUZZ=ON) when missing;
+# FUZZ_PRESET=fuzz uses build-fuzz/ instead (UBSan only, -O2: the long local runs).
 # Seeds go into a temporary corpus that is deleted afterwards (set FUZZ_CORPUS=DIR to keep one):
 #   fuzz_loader  tests/models/*/model.onnx, tests/bad_models/*.onnx and about FUZZ_NODE_SEEDS
 #                (default 300) of the small ../shared/onnx-node-tests/*/model.onnx, spread
 #                over the op list (NODE_TESTS_DIR=DIR to point elsewhere)
 #   fuzz_npy     tests/models/*/inputs/*.npy
 #   fuzz_graph   none (the input is a recipe; libFuzzer grows it from nothing)
-# Crash reproducers are written to build-asan/fuzz-artifacts/ (FUZZ_ARTIFACTS=DIR to change);
+# Crash reproducers are written to build-$PRESET/fuzz-artifacts/ (FUZZ_ARTIFACTS=DIR to change);
 # rerun one with: build-asan/tests/fuzz/TARGET FILE
-# FUZZ_ARGS adds libFuzzer flags, e.g. FUZZ_ARGS="-fork=1 -ignore_crashes=1" to keep going past
+# FUZZ_MAX_LEN overrides the target's input size cap (e.g. 16384 for fast loader runs on small
+# models). FUZZ_ARGS adds libFuzzer flags, e.g. FUZZ_ARGS="-fork=1 -ignore_crashes=1" to keep going past
 # known crashes and collect every distinct one.
 set -eu
 cd "$(dirname "$0")/.."
 TARGET="${1:?usage: scripts/fuzz.sh TARGET SECONDS}"
 SECONDS_TO_RUN="${2:?usage: scripts/fuzz.sh TARGET SECONDS}"
-BUILD="${BUILD_DIR:-build-asan}"
+PRESET="${FUZZ_PRESET:-asan}"
+BUILD="build-$PRESET"
 BIN="$BUILD/tests/fuzz/$TARGET"
 NODE_TESTS="${NODE_TESTS_DIR:-../shared/onnx-node-tests}"
 ARTIFACTS="${FUZZ_ARTIFACTS:-$BUILD/fuzz-artifacts}"
 
 case "$TARGET" in
-  fuzz_loader) MAX_LEN=1200000 ;;
-  fuzz_npy) MAX_LEN=65536 ;;
-  fuzz_graph) MAX_LEN=512 ;;
+  fuzz_loader) MAX_LEN=${FUZZ_MAX_LEN:-1200000} ;;
+  fuzz_npy) MAX_LEN=${FUZZ_MAX_LEN:-65536} ;;
+  fuzz_graph) MAX_LEN=${FUZZ_MAX_LEN:-512} ;;
   *) echo "fuzz.sh: unknown target '$TARGET'" >&2; exit 2 ;;
 esac
 
 if [ ! -x "$BIN" ]; then
-  [ -f "$BUILD/CMakeCache.txt" ] || nice cmake --preset asan >/dev/null
+  [ -f "$BUILD/CMakeCache.txt" ] || nice cmake --preset "$PRESET" >/dev/null
   nice cmake --build "$BUILD" -j1 --target "$TARGET"
 fi
 
