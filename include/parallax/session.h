@@ -92,12 +92,29 @@ struct PlanStats {
   size_t nodes_folded = 0;     // nodes evaluated at plan time
   size_t dynamic_values = 0;   // values whose size is only known at run time
   size_t accelerator_steps = 0;  // steps the accelerator runs
+  // Planned host<->device traffic of one run with an accelerator: activations copied to the
+  // device and back (values that only accelerator steps read stay there), and constants, which
+  // are uploaded once per plan. The "per op" figure is what copying every accelerator step's
+  // operands both ways would move.
+  size_t accelerator_upload_bytes = 0, accelerator_download_bytes = 0;
+  size_t accelerator_constant_bytes = 0;
+  size_t accelerator_per_op_transfer_bytes = 0;
   // The parallel schedule (zero in sequential mode).
   size_t sequential_arena_bytes = 0;  // one arena, topological order
   size_t parallel_arena_bytes = 0;    // shared region + the largest layer's branch arenas
   size_t parallel_min_arena_bytes = 0;  // shared region + the largest single branch arena
   size_t branches = 0, layers = 0, concurrent_layers = 0;
   double work_ms = 0, critical_path_ms = 0;  // cost-model estimates (W and C)
+};
+
+// What the accelerator did since the session was made: host<->device copies, inputs read from
+// device-resident values, nodes run.
+struct AcceleratorStats {
+  int64_t uploads = 0, upload_bytes = 0;      // host -> device copies (constants included)
+  int64_t constant_uploads = 0;               // of which constants, kept for later runs
+  int64_t downloads = 0, download_bytes = 0;  // device -> host copies
+  int64_t device_reads = 0;                   // inputs read from a device-resident value
+  int64_t steps = 0;                          // nodes run on the accelerator
 };
 
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
@@ -123,6 +140,7 @@ class Session {
   // The accelerator in use ("" = CPU only) and, when one was asked for but is not used, why.
   const std::string& accelerator() const;
   const std::string& accelerator_note() const;
+  AcceleratorStats accelerator_stats() const;  // zeros without an accelerator
 
   // Runs the model. Every graph input must be given once, with the declared dtype and a shape
   // compatible with the declared one. Returns all graph outputs in declaration order.

@@ -160,6 +160,9 @@ const std::vector<IoInfo>& Session::outputs() const { return impl_->outputs; }
 int Session::threads() const { return impl_->pool->threads(); }
 const std::string& Session::accelerator() const { return impl_->accelerator; }
 const std::string& Session::accelerator_note() const { return impl_->accelerator_note; }
+AcceleratorStats Session::accelerator_stats() const {
+  return impl_->provider ? impl_->provider->stats() : AcceleratorStats{};
+}
 
 Status Session::Impl::Validate(const NamedTensors& given, std::vector<Tensor>* ordered) const {
   ordered->assign(inputs.size(), Tensor());

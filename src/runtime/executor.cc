@@ -75,9 +75,16 @@ struct RunState {
   std::vector<Tensor> vals;
   std::vector<StepTrace>* timings;
   Clock::time_point t0;
+  std::unique_ptr<ProviderRun> device;  // this run's values on the accelerator
 
   // Arena values at `base` (sequential offsets), views of inputs and constants.
   void Bind(const std::vector<Tensor>& inputs, uint8_t* base, bool parallel) {
+    for (const PlanStep& step : plan.steps) {
+      if (step.provider != nullptr && plan.provider_cache) {
+        device = step.provider->BeginRun(plan.provider_cache.get());
+        break;
+      }
+    }
     vals.assign(plan.slots.size(), Tensor());
     for (size_t i = 0; i < graph.inputs.size(); ++i) vals[graph.inputs[i]] = inputs[i];
     for (ValueId v = 0; v < static_cast<ValueId>(plan.slots.size()); ++v) {
@@ -129,7 +136,8 @@ struct RunState {
     } else if (step.provider != nullptr) {
       std::vector<Tensor*> outs;
       for (ValueId v : node.outputs) outs.push_back(v == kNoValue ? nullptr : &vals[v]);
-      PX_RETURN_IF_ERROR(step.provider->Run(node, ins, outs).WithPrefix(node.Describe()));
+      if (!device) return Internal(node.Describe() + "an accelerator step in a plan without a provider cache");
+      PX_RETURN_IF_ERROR(step.provider->Run(device.get(), node, ins, outs, step.provider_io).WithPrefix(node.Describe()));
     } else if (!step.aliased) {
       std::vector<Tensor*> outs;
       outs.reserve(node.outputs.size());
@@ -163,7 +171,7 @@ struct RunState {
 
 Status Execute(const Graph& graph, const ExecutionPlan& plan, const std::vector<Tensor>& inputs,
                const ExecContext& ctx, std::vector<Tensor>* outputs) {
-  RunState rs{graph, plan, {}, ctx.timings, Clock::now()};
+  RunState rs{graph, plan, {}, ctx.timings, Clock::now(), nullptr};
   if (ctx.timings) ctx.timings->assign(plan.steps.size(), StepTrace());
   rs.Bind(inputs, static_cast<uint8_t*>(ctx.arena), /*parallel=*/false);
   if (ctx.stats) ctx.stats->peak_arena_bytes_used = plan.arena_bytes;
@@ -180,7 +188,7 @@ Status ExecuteParallel(const Graph& graph, const ExecutionPlan& plan,
   if (!plan.parallel) return Internal("ExecuteParallel needs a plan built with PlanOptions::parallel");
   const ParallelPlan& pp = *plan.parallel;
   const PartitionResult& part = pp.partition;
-  RunState rs{graph, plan, {}, ctx.timings, Clock::now()};
+  RunState rs{graph, plan, {}, ctx.timings, Clock::now(), nullptr};
   if (ctx.timings) ctx.timings->assign(plan.steps.size(), StepTrace());
   auto* base = static_cast<uint8_t*>(ctx.arena);
   uint8_t* slab = base + ParallelArenaBytes(pp, 0);

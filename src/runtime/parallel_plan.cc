@@ -67,6 +67,74 @@ void PlaceOnAccelerator(const Graph& graph, ExecutionPlan* plan, const PlanOptio
   }
 }
 
+// Where each operand of an accelerator step lives (PlanStep::provider_io). A view (an aliased
+// Reshape and the like) shares its root's bytes, so operands are keyed by their root value:
+// an accelerator output stays on the device when only accelerator steps read it or its views,
+// and is copied to the host when a CPU step reads it or a view of it, or the caller does.
+void AssignProviderOperands(const Graph& graph, ExecutionPlan* plan, const std::vector<int32_t>& producer) {
+  const size_t nv = plan->slots.size();
+  auto root_of = [&](ValueId v) {
+    const ValueSlot& s = plan->slots[v];
+    return s.kind == ValueSlot::Kind::kAlias && s.alias_of >= 0 ? static_cast<ValueId>(s.alias_of) : v;
+  };
+  std::vector<int32_t> device_readers(nv, 0);
+  std::vector<bool> host_needed(nv, false);
+  for (ValueId v : graph.outputs) host_needed[root_of(v)] = true;
+  for (const PlanStep& step : plan->steps) {
+    if (step.aliased) continue;  // a view: its own readers count for the root
+    for (ValueId v : graph.nodes[step.node].inputs) {
+      if (v == kNoValue) continue;
+      if (step.provider != nullptr) {
+        ++device_readers[root_of(v)];
+      } else {
+        host_needed[root_of(v)] = true;
+      }
+    }
+  }
+  auto bytes = [&](ValueId v) {
+    const ValueSlot& s = plan->slots[v];
+    return static_cast<size_t>(std::max<int64_t>(NumElements(s.shape), 0)) * DataTypeSize(s.dtype);
+  };
+  PlanStats& st = plan->stats;
+  std::vector<bool> constant_counted(nv, false);
+  auto from_device = [&](ValueId root) {
+    return producer[root] >= 0 && plan->steps[producer[root]].provider != nullptr;
+  };
+  ExecutionProvider* provider = nullptr;
+  for (PlanStep& step : plan->steps) {
+    if (step.provider == nullptr) continue;
+    provider = step.provider;
+    const Node& node = graph.nodes[step.node];
+    ProviderStepIo& io = step.provider_io;
+    io.inputs.assign(node.inputs.size(), ProviderOperand{});
+    io.outputs.assign(node.outputs.size(), ProviderOperand{});
+    for (size_t i = 0; i < node.inputs.size(); ++i) {
+      if (node.inputs[i] == kNoValue) continue;
+      const ValueId r = root_of(node.inputs[i]);
+      io.inputs[i].value = r;
+      io.inputs[i].constant = plan->slots[r].kind == ValueSlot::Kind::kConstant;
+      io.inputs[i].on_device = from_device(r);
+      st.accelerator_per_op_transfer_bytes += bytes(r);
+      if (io.inputs[i].constant) {
+        if (!constant_counted[r]) st.accelerator_constant_bytes += bytes(r);
+        constant_counted[r] = true;
+      } else if (!io.inputs[i].on_device) {
+        st.accelerator_upload_bytes += bytes(r);
+      }
+    }
+    for (size_t o = 0; o < node.outputs.size(); ++o) {
+      const ValueId v = node.outputs[o];
+      if (v == kNoValue) continue;
+      io.outputs[o].value = v;
+      io.outputs[o].to_host = host_needed[v];
+      io.outputs[o].device_readers = device_readers[v];
+      st.accelerator_per_op_transfer_bytes += bytes(v);
+      if (io.outputs[o].to_host) st.accelerator_download_bytes += bytes(v);
+    }
+  }
+  if (provider != nullptr) plan->provider_cache = provider->NewPlanCache();
+}
+
 }  // namespace
 
 PlacementInput MakePlacementInput(const Graph& graph, const ExecutionPlan& plan, const StepGraph& dag,
@@ -162,7 +230,10 @@ void BuildParallelPlan(const Graph& graph, ExecutionPlan* plan, const PlanOption
     pp->costs.ms1[s] = steps[s].aliased ? 0.0005 : EstimateMs(pp->costs.cost[s], options.cost);
     g.cost_ms[s] = pp->costs.ms1[s];
   }
-  if (options.provider != nullptr) PlaceOnAccelerator(graph, plan, options, g, &pp->costs);
+  if (options.provider != nullptr) {
+    PlaceOnAccelerator(graph, plan, options, g, &pp->costs);
+    AssignProviderOperands(graph, plan, producer);
+  }
   for (int32_t s = 0; s < n; ++s) g.cost_ms[s] = pp->costs.ms1[s];
   pp->partition = Partition(g);
   pp->dag = g;

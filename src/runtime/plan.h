@@ -19,13 +19,13 @@
 #include "memory/planner.h"
 #include "parallax/device.h"
 #include "parallax/session.h"
+#include "providers/provider.h"
 #include "runtime/scheduler.h"
 
 namespace parallax {
 
 class ThreadPool;
 class LanePool;
-class ExecutionProvider;
 
 struct ValueSlot {
   enum class Kind {
@@ -54,6 +54,7 @@ struct PlanStep {
   uint64_t constant_inputs = 0;  // bit i: input i is a plan constant (KernelContext)
   std::shared_ptr<KernelState> state = std::make_shared<KernelState>();
   ExecutionProvider* provider = nullptr;  // runs the step instead of the CPU kernel
+  ProviderStepIo provider_io;             // with a provider: where its operands live
 };
 
 // The parallel schedule of a plan: branches, layers, per-layer concurrency, and the
@@ -79,6 +80,7 @@ struct ExecutionPlan {
   MemoryPlan memory;
   size_t arena_bytes = 0;                          // the sequential arena
   std::unique_ptr<ParallelPlan> parallel;          // null unless PlanOptions::parallel
+  std::unique_ptr<ProviderPlanCache> provider_cache;  // with accelerator steps: device constants
   PlanStats stats;
 };
 

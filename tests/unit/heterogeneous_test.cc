@@ -9,6 +9,7 @@
 
 #include "core/npy.h"
 #include "parallax/session.h"
+#include "onnx_builder.h"
 #include "zoo_fixtures.h"
 
 namespace parallax {
@@ -78,6 +79,103 @@ TEST(HeterogeneousSetup, CapabilityProfileRestrictsPlacement) {
   EXPECT_EQ(n_gpu, 0u);
   auto out = (*b)->Run(feeds);
   ASSERT_TRUE(out.ok()) << out.status().message();
+}
+
+// x -> MatMul(W1) -> Softmax -> Reshape (a view) -> MatMul(W2) -> Abs (CPU) -> Tanh -> y.
+// The accelerator runs the MatMuls, Softmax and Tanh; Abs stays on the CPU (the provider has
+// no Abs). Built by hand so that every host<->device copy can be counted.
+std::string ResidencyModel() {
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  m.add_opset_import()->set_version(17);
+  auto* g = m.mutable_graph();
+  g->set_name("residency");
+  auto add_io = [](onnx::ValueInfoProto* vi, const char* name, std::vector<int> dims) {
+    vi->set_name(name);
+    auto* tt = vi->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(onnx::TensorProto::FLOAT);
+    for (int d : dims) tt->mutable_shape()->add_dim()->set_dim_value(d);
+  };
+  add_io(g->add_input(), "x", {4, 8});
+  add_io(g->add_output(), "y", {8, 8});
+  uint32_t seed = 7;
+  auto add_weight = [&](const char* name, std::vector<int64_t> dims, int type = onnx::TensorProto::FLOAT) {
+    auto* t = g->add_initializer();
+    t->set_name(name);
+    t->set_data_type(type);
+    int64_t n = 1;
+    for (int64_t d : dims) {
+      t->add_dims(d);
+      n *= d;
+    }
+    return std::make_pair(t, n);
+  };
+  for (auto [name, dims] : {std::make_pair("W1", std::vector<int64_t>{8, 16}),
+                            std::make_pair("W2", std::vector<int64_t>{8, 8})}) {
+    auto [t, n] = add_weight(name, dims);
+    for (int64_t i = 0; i < n; ++i) {
+      seed = seed * 1664525u + 1013904223u;
+      t->add_float_data(static_cast<float>(seed >> 8) / 16777216.0f - 0.5f);
+    }
+  }
+  auto [shape, n] = add_weight("shape", {2}, onnx::TensorProto::INT64);
+  shape->add_int64_data(8);
+  shape->add_int64_data(8);
+  auto node = [&](const char* op, std::vector<const char*> ins, const char* out) {
+    auto* nd = g->add_node();
+    nd->set_op_type(op);
+    nd->set_name(std::string(op) + "_" + out);
+    for (const char* in : ins) nd->add_input(in);
+    nd->add_output(out);
+  };
+  node("MatMul", {"x", "W1"}, "a");
+  node("Softmax", {"a"}, "b");
+  node("Reshape", {"b", "shape"}, "c");
+  node("MatMul", {"c", "W2"}, "d");
+  node("Abs", {"d"}, "e");
+  node("Tanh", {"e"}, "y");
+  return testing::Serialize(m);
+}
+
+TEST(HeterogeneousSetup, ValuesStayOnTheDeviceAndConstantsUploadOnce) {
+  const std::string bytes = ResidencyModel();
+  Tensor x = Tensor::Allocate(DataType::kFloat32, {4, 8}).value();
+  for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = 0.1f * static_cast<float>(i % 11) - 0.4f;
+  const NamedTensors feeds = {{"x", x}};
+  auto cpu = Session::LoadFromBytes(bytes.data(), bytes.size());
+  ASSERT_TRUE(cpu.ok()) << cpu.status().message();
+  auto want = (*cpu)->Run(feeds);
+  ASSERT_TRUE(want.ok()) << want.status().message();
+  for (ExecutionMode mode : {ExecutionMode::kSequential, ExecutionMode::kParallel}) {
+    SessionOptions o;
+    o.mode = mode;
+    o.accelerator = "opencl";
+    auto s = Session::LoadFromBytes(bytes.data(), bytes.size(), o);
+    ASSERT_TRUE(s.ok()) << s.status().message();
+    if ((*s)->accelerator().empty()) GTEST_SKIP() << (*s)->accelerator_note();
+    auto plan = (*s)->Plan(feeds);
+    ASSERT_TRUE(plan.ok()) << plan.status().message();
+    EXPECT_EQ(plan->accelerator_steps, 4u);
+    // Per run: x and Abs's output go up, the second MatMul's output (for Abs) and y come back;
+    // the first MatMul's and Softmax's outputs (via the Reshape view) stay on the device.
+    EXPECT_EQ(plan->accelerator_upload_bytes, (32u + 64u) * 4);
+    EXPECT_EQ(plan->accelerator_download_bytes, (64u + 64u) * 4);
+    EXPECT_EQ(plan->accelerator_constant_bytes, (128u + 64u) * 4);
+    // MatMul x, W1 -> a; Softmax a -> b; MatMul c, W2 -> d; Tanh e -> y.
+    EXPECT_EQ(plan->accelerator_per_op_transfer_bytes, (32u + 128 + 64 + 64 + 64 + 64 + 64 + 64 + 64 + 64) * 4);
+    for (int run = 1; run <= 2; ++run) {
+      auto got = (*s)->Run(feeds);
+      ASSERT_TRUE(got.ok()) << got.status().message();
+      EXPECT_LE(testing::NormalizedError((*got)[0].second, (*want)[0].second), 1e-5);
+      const AcceleratorStats st = (*s)->accelerator_stats();
+      EXPECT_EQ(st.steps, 4 * run);
+      EXPECT_EQ(st.constant_uploads, 2) << "W1 and W2, on the first run only";
+      EXPECT_EQ(st.uploads, 2 + 2 * run);
+      EXPECT_EQ(st.downloads, 2 * run);
+      EXPECT_EQ(st.device_reads, 2 * run);
+      EXPECT_EQ(st.download_bytes, 512 * run);
+    }
+  }
 }
 
 TEST(HeterogeneousSetup, MissingDeviceRunsOnTheCpuAndBadNamesAreErrors) {

@@ -126,7 +126,13 @@ void PrintPlanAndRun(const PlanStats& plan, const RunStats& run) {
                plan.nodes_executed, plan.branches, plan.layers, plan.concurrent_layers);
   std::fprintf(stderr, "plan: arena %.2f MiB sequential, %.2f MiB parallel\n",
                mib(plan.sequential_arena_bytes), mib(plan.parallel_arena_bytes));
-  if (plan.accelerator_steps > 0) std::fprintf(stderr, "plan: %zu steps on the accelerator\n", plan.accelerator_steps);
+  if (plan.accelerator_steps > 0) {
+    std::fprintf(stderr,
+                 "plan: %zu steps on the accelerator; per run %.2f MiB to the device, %.2f MiB back "
+                 "(%.2f MiB if every step copied its operands); %.2f MiB of constants uploaded once\n",
+                 plan.accelerator_steps, mib(plan.accelerator_upload_bytes), mib(plan.accelerator_download_bytes),
+                 mib(plan.accelerator_per_op_transfer_bytes), mib(plan.accelerator_constant_bytes));
+  }
   std::fprintf(stderr, "run: %s executor, arena %.2f MiB, budget %s", run.mode == ExecutionMode::kParallel ? "parallel" : "sequential",
                mib(run.arena_bytes), run.budget_bytes == SIZE_MAX ? "unlimited" : "");
   if (run.budget_bytes != SIZE_MAX) std::fprintf(stderr, "%.2f MiB", mib(run.budget_bytes));

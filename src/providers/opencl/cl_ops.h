@@ -8,8 +8,11 @@
 //   normalization.cc  Softmax, LogSoftmax, LayerNormalization (+ parallax::LayerNormalization)
 //   data_movement.cc  Transpose, Slice, Split, Concat
 //
-// `supports` sees dtypes and static shapes only and must not accept what `run` cannot do;
-// `run` gets host tensors and pre-allocated host outputs (providers/provider.h).
+// `supports` sees dtypes and static shapes only and must not accept what `run` cannot do.
+// `run` gets the host tensors (for their shapes: their data may be stale when the operand lives
+// on the device) and a ClIo that hands out the operands' device buffers: the provider uploads,
+// caches and keeps values on the device as the plan says (providers/provider.h) and copies the
+// outputs to the host after `run` returns where needed. `run` only enqueues work.
 #pragma once
 
 #include <cmath>
@@ -24,9 +27,26 @@
 namespace parallax::opencl {
 
 using ClSupportsFn = bool (*)(const Node& node, const std::vector<ValueInfo>& inputs);
+// A node's operands on the device, for a ClRunFn.
+class ClIo {
+ public:
+  virtual ~ClIo() = default;
+  // Input i on the device: uploaded now, or the copy an earlier step or the plan cache kept.
+  virtual StatusOr<const ClBuffer*> Input(size_t i) = 0;
+  // A buffer made from input i on the host by `make` (e.g. a broadcast row of a scale); made
+  // and uploaded once per plan when input i is constant, else on every call. `tag` names the
+  // derivation among those of the same input.
+  using DeriveFn = std::vector<float> (*)(const Tensor& input, const Node& node,
+                                          const std::vector<const Tensor*>& inputs);
+  virtual StatusOr<const ClBuffer*> Derived(size_t i, int tag, DeriveFn make) = 0;
+  // Output i's device buffer, as many floats as the host output (filled with zeros first
+  // when `zero`). The output must be present (CheckOutput).
+  virtual StatusOr<const ClBuffer*> Output(size_t i, bool zero = false) = 0;
+};
+
 using ClRunFn = Status (*)(ClRuntime& rt, const Node& node,
                            const std::vector<const Tensor*>& inputs,
-                           const std::vector<Tensor*>& outputs);
+                           const std::vector<Tensor*>& outputs, ClIo& io);
 
 struct ClOp {
   const char* op_type;

@@ -205,12 +205,21 @@ StatusOr<ClBuffer> ClRuntime::Zeros(int64_t floats) {
 }
 
 StatusOr<ClBuffer> ClRuntime::Upload(const float* data, int64_t n) {
-  PX_ASSIGN_OR_RETURN(ClBuffer b, Allocate(n));
-  if (n <= 0) return b;
-  const cl_int err = clEnqueueWriteBuffer(queue_, b.get(), CL_FALSE, 0, sizeof(float) * n, data, 0,
-                                          nullptr, nullptr);
-  if (err != CL_SUCCESS) return ClError("clEnqueueWriteBuffer", err);
-  return b;
+  if (n <= 0) return Allocate(n);
+  // Copied when the buffer is made, not through the queue: the host memory (an arena slot the
+  // CPU may reuse at once) is free again when this returns, with no wait for earlier work.
+  cl_int err = CL_SUCCESS;
+  cl_mem m = clCreateBuffer(context_, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, sizeof(float) * n,
+                            const_cast<float*>(data), &err);
+  if (err != CL_SUCCESS) return ClError("clCreateBuffer (copy of " + std::to_string(sizeof(float) * n) + " bytes)", err);
+  return ClBuffer(m);
+}
+
+Status ClRuntime::Copy(const ClBuffer& from, const ClBuffer& to, int64_t floats) {
+  if (floats <= 0) return Status::Ok();
+  const cl_int err = clEnqueueCopyBuffer(queue_, from.get(), to.get(), 0, 0, sizeof(float) * floats, 0,
+                                         nullptr, nullptr);
+  return err == CL_SUCCESS ? Status::Ok() : ClError("clEnqueueCopyBuffer", err);
 }
 
 Status ClRuntime::Download(const ClBuffer& b, Tensor* t) {

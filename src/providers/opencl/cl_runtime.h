@@ -2,7 +2,7 @@
 // provider's program (compiled once) and device buffers.
 //
 //   PX_ASSIGN_OR_RETURN(auto rt, ClRuntime::Create(0, source));
-//   PX_ASSIGN_OR_RETURN(ClBuffer x, rt->Upload(input));          // enqueued, not waited for
+//   PX_ASSIGN_OR_RETURN(ClBuffer x, rt->Upload(input));          // copied before it returns
 //   PX_ASSIGN_OR_RETURN(ClBuffer y, rt->Allocate(input.numel()));
 //   PX_RETURN_IF_ERROR(rt->Launch("activate", {n}, {}, x, y, ...));
 //   PX_RETURN_IF_ERROR(rt->Download(y, &output));               // blocking: waits for all
@@ -10,6 +10,7 @@
 // Kernel arguments are passed by value: ClBuffer, ClMemArg (a cl_mem that may be null) or
 // nullptr for a NULL global pointer, int32_t, float, or a trivially copyable struct that matches
 // the OpenCL C struct byte for byte. Not thread-safe; the provider serialises its calls.
+// Releasing a ClBuffer whose commands are still queued is safe: OpenCL frees it after them.
 #pragma once
 
 #ifndef CL_TARGET_OPENCL_VERSION
@@ -72,12 +73,14 @@ class ClRuntime {
   // Allocate, then filled with zeros (enqueued). For SGEMM outputs: with beta = 0 a NaN left in
   // a fresh buffer could still leak through 0 * NaN.
   StatusOr<ClBuffer> Zeros(int64_t floats);
-  // A device buffer with a copy of `n` floats at `data`; the copy is enqueued (the host memory
-  // must stay unchanged until the next Download or Finish).
+  // A device buffer with a copy of `n` floats at `data`, taken before it returns (the host
+  // memory may change at once); it does not wait for the queue.
   StatusOr<ClBuffer> Upload(const float* data, int64_t n);
   StatusOr<ClBuffer> Upload(const Tensor& t) { return Upload(t.data<float>(), t.numel()); }
   // Copies the buffer's first t->numel() floats into t; waits for everything enqueued before.
   Status Download(const ClBuffer& b, Tensor* t);
+  // Enqueues a copy of the first `floats` floats of `from` into `to`.
+  Status Copy(const ClBuffer& from, const ClBuffer& to, int64_t floats);
   Status Finish();
 
   // The largest power of two <= `cap` that `kernel` accepts as its work-group size.

@@ -53,13 +53,11 @@ struct GatherGeom {
   int32_t strides[kMaxRank] = {};
 };
 
-// y = the elements of x at g (GatherGeom), shaped as out[0].
-Status RunGather(ClRuntime& rt, const Tensor& x_host, const GatherGeom& g, Tensor* y_host) {
-  const int64_t n = y_host->numel();
-  PX_ASSIGN_OR_RETURN(ClBuffer x, rt.Upload(x_host));
-  PX_ASSIGN_OR_RETURN(ClBuffer y, rt.Allocate(n));
-  PX_RETURN_IF_ERROR(rt.Launch("strided_gather", {static_cast<size_t>(n)}, {}, x, y, static_cast<int32_t>(n), g));
-  return rt.Download(y, y_host);
+// Output `o` = the elements of input 0 at g (GatherGeom).
+Status RunGather(ClRuntime& rt, ClIo& io, const GatherGeom& g, size_t o, int64_t n) {
+  PX_ASSIGN_OR_RETURN(const ClBuffer* x, io.Input(0));
+  PX_ASSIGN_OR_RETURN(const ClBuffer* y, io.Output(o));
+  return rt.Launch("strided_gather", {static_cast<size_t>(n)}, {}, *x, *y, static_cast<int32_t>(n), g);
 }
 
 // The permutation of a Transpose node (default: reversed axes); false when invalid.
@@ -84,7 +82,7 @@ bool TransposeSupports(const Node& node, const std::vector<ValueInfo>& in) {
 }
 
 Status TransposeRun(ClRuntime& rt, const Node& node, const std::vector<const Tensor*>& in,
-                    const std::vector<Tensor*>& out) {
+                    const std::vector<Tensor*>& out, ClIo& io) {
   const Shape& s = in[0]->shape();
   std::vector<int64_t> perm;
   Permutation(node, s.size(), &perm);
@@ -98,7 +96,7 @@ Status TransposeRun(ClRuntime& rt, const Node& node, const std::vector<const Ten
     g.strides[d] = static_cast<int32_t>(in_strides[perm[d]]);
   }
   PX_RETURN_IF_ERROR(CheckOutput(node, out, 0, out_shape));
-  return RunGather(rt, *in[0], g, out[0]);
+  return RunGather(rt, io, g, 0, out[0]->numel());
 }
 
 // Slice's constant operands as the CPU kernel reads them (opset 10+: inputs 1-4, each a
@@ -124,7 +122,7 @@ bool SliceSupports(const Node& node, const std::vector<ValueInfo>& in) {
 }
 
 Status SliceRun(ClRuntime& rt, const Node& node, const std::vector<const Tensor*>& in,
-                const std::vector<Tensor*>& out) {
+                const std::vector<Tensor*>& out, ClIo& io) {
   std::vector<const Tensor*> vals;
   if (!SliceOperands(node, in, &vals)) return InvalidArgument(node.Describe() + "starts and ends are required");
   ops::SlicePlan p;
@@ -140,7 +138,7 @@ Status SliceRun(ClRuntime& rt, const Node& node, const std::vector<const Tensor*
     g.strides[d] = static_cast<int32_t>(st[d] * p.step[d]);
   }
   g.base = static_cast<int32_t>(base);
-  return RunGather(rt, *in[0], g, out[0]);
+  return RunGather(rt, io, g, 0, out[0]->numel());
 }
 
 // Split: the output shapes come from the plan (the CPU kernel's inference); each output is a
@@ -153,7 +151,7 @@ bool SplitSupports(const Node& node, const std::vector<ValueInfo>& in) {
 }
 
 Status SplitRun(ClRuntime& rt, const Node& node, const std::vector<const Tensor*>& in,
-                const std::vector<Tensor*>& out) {
+                const std::vector<Tensor*>& out, ClIo& io) {
   const Shape& s = in[0]->shape();
   PX_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(node.GetInt("axis", 0), static_cast<int64_t>(s.size())));
   const std::vector<int64_t> st = Strides(s);
@@ -172,7 +170,7 @@ Status SplitRun(ClRuntime& rt, const Node& node, const std::vector<const Tensor*
         g.dims[d] = static_cast<int32_t>(os[d]);
         g.strides[d] = static_cast<int32_t>(st[d]);
       }
-      PX_RETURN_IF_ERROR(RunGather(rt, *in[0], g, out[i]));
+      PX_RETURN_IF_ERROR(RunGather(rt, io, g, i, out[i]->numel()));
     }
     at += os[axis];
   }
@@ -210,7 +208,7 @@ bool ConcatSupports(const Node& node, const std::vector<ValueInfo>& in) {
 }
 
 Status ConcatRun(ClRuntime& rt, const Node& node, const std::vector<const Tensor*>& in,
-                 const std::vector<Tensor*>& out) {
+                 const std::vector<Tensor*>& out, ClIo& io) {
   std::vector<ValueInfo> infos;
   for (const Tensor* t : in) infos.push_back(ValueInfo{t->dtype(), t->shape(), nullptr});
   int64_t axis = 0;
@@ -220,20 +218,18 @@ Status ConcatRun(ClRuntime& rt, const Node& node, const std::vector<const Tensor
   int64_t inner = 1;
   for (size_t d = axis + 1; d < shape.size(); ++d) inner *= shape[d];
   const int64_t out_width = shape[axis] * inner;
-  PX_ASSIGN_OR_RETURN(ClBuffer y, rt.Allocate(NumElements(shape)));
-  std::vector<ClBuffer> keep;  // uploads stay alive until the download below has waited
+  PX_ASSIGN_OR_RETURN(const ClBuffer* y, io.Output(0));
   int64_t offset = 0;
-  for (const Tensor* t : in) {
-    const int64_t width = t->shape()[axis] * inner, n = t->numel();
+  for (size_t i = 0; i < in.size(); ++i) {
+    const int64_t width = in[i]->shape()[axis] * inner, n = in[i]->numel();
     if (n == 0) continue;
-    PX_ASSIGN_OR_RETURN(ClBuffer x, rt.Upload(*t));
-    PX_RETURN_IF_ERROR(rt.Launch("copy_block", {static_cast<size_t>(n)}, {}, x, y, static_cast<int32_t>(n),
+    PX_ASSIGN_OR_RETURN(const ClBuffer* x, io.Input(i));
+    PX_RETURN_IF_ERROR(rt.Launch("copy_block", {static_cast<size_t>(n)}, {}, *x, *y, static_cast<int32_t>(n),
                                  static_cast<int32_t>(width), static_cast<int32_t>(out_width),
                                  static_cast<int32_t>(offset)));
-    keep.push_back(std::move(x));
     offset += width;
   }
-  return rt.Download(y, out[0]);
+  return Status::Ok();
 }
 
 }  // namespace

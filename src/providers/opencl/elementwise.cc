@@ -132,7 +132,7 @@ bool BinarySupports(const Node& node, const std::vector<ValueInfo>& in) {
 }
 
 Status BinaryRun(ClRuntime& rt, const Node& node, const std::vector<const Tensor*>& in,
-                 const std::vector<Tensor*>& out) {
+                 const std::vector<Tensor*>& out, ClIo& io) {
   Shape shape;
   BinaryGeom g;
   if (!MakeGeom(in[0]->shape(), in[1]->shape(), &shape, &g)) {
@@ -140,12 +140,11 @@ Status BinaryRun(ClRuntime& rt, const Node& node, const std::vector<const Tensor
   }
   PX_RETURN_IF_ERROR(CheckOutput(node, out, 0, shape));
   const int64_t n = out[0]->numel();
-  PX_ASSIGN_OR_RETURN(ClBuffer a, rt.Upload(*in[0]));
-  PX_ASSIGN_OR_RETURN(ClBuffer b, rt.Upload(*in[1]));
-  PX_ASSIGN_OR_RETURN(ClBuffer y, rt.Allocate(n));
-  PX_RETURN_IF_ERROR(rt.Launch("binary", {static_cast<size_t>(n)}, {}, a, b, y,
-                               static_cast<int32_t>(n), BinaryCode(node.op_type), g));
-  return rt.Download(y, out[0]);
+  PX_ASSIGN_OR_RETURN(const ClBuffer* a, io.Input(0));
+  PX_ASSIGN_OR_RETURN(const ClBuffer* b, io.Input(1));
+  PX_ASSIGN_OR_RETURN(const ClBuffer* y, io.Output(0));
+  return rt.Launch("binary", {static_cast<size_t>(n)}, {}, *a, *b, *y, static_cast<int32_t>(n),
+                   BinaryCode(node.op_type), g);
 }
 
 // The activation of a unary op node; kActNone with *ok = false for an unsupported attribute.
@@ -173,15 +172,15 @@ bool UnarySupports(const Node& node, const std::vector<ValueInfo>& in) {
 }
 
 Status UnaryRun(ClRuntime& rt, const Node& node, const std::vector<const Tensor*>& in,
-                const std::vector<Tensor*>& out) {
+                const std::vector<Tensor*>& out, ClIo& io) {
   bool ok = false;
   ClActivationParams act;
   act.kind = UnaryKind(node, &ok);
   PX_RETURN_IF_ERROR(CheckOutput(node, out, 0, in[0]->shape()));
   const int64_t n = in[0]->numel();
-  PX_ASSIGN_OR_RETURN(ClBuffer x, rt.Upload(*in[0]));
-  PX_RETURN_IF_ERROR(RunActivation(rt, x, x, nullptr, 1, n, act));
-  return rt.Download(x, out[0]);
+  PX_ASSIGN_OR_RETURN(const ClBuffer* x, io.Input(0));
+  PX_ASSIGN_OR_RETURN(const ClBuffer* y, io.Output(0));
+  return RunActivation(rt, *x, *y, nullptr, 1, n, act);
 }
 
 }  // namespace

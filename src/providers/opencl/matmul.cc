@@ -145,26 +145,23 @@ bool MatMulSupports(const Node& node, const std::vector<ValueInfo>& in) {
 }
 
 Status MatMulRun(ClRuntime& rt, const Node& node, const std::vector<const Tensor*>& in,
-                 const std::vector<Tensor*>& out) {
+                 const std::vector<Tensor*>& out, ClIo& io) {
   MatMulDims d;
   MatMulShapes(in[0]->shape(), in[1]->shape(), &d);
   PX_RETURN_IF_ERROR(CheckOutput(node, out, 0, d.out));
-  PX_ASSIGN_OR_RETURN(ClBuffer a, rt.Upload(*in[0]));
-  PX_ASSIGN_OR_RETURN(ClBuffer b, rt.Upload(*in[1]));
-  PX_ASSIGN_OR_RETURN(ClBuffer c, rt.Zeros(out[0]->numel()));
-  PX_RETURN_IF_ERROR(BatchedSgemm(rt, d, a, b, c));
+  PX_ASSIGN_OR_RETURN(const ClBuffer* a, io.Input(0));
+  PX_ASSIGN_OR_RETURN(const ClBuffer* b, io.Input(1));
+  PX_ASSIGN_OR_RETURN(const ClBuffer* c, io.Output(0, /*zero=*/true));
+  PX_RETURN_IF_ERROR(BatchedSgemm(rt, d, *a, *b, *c));
   ClActivationParams act;
   const bool has_bias = in.size() > 2 && in[2] != nullptr;
   if (node.op_type == "FusedMatMul") FusedActivation(node, &act);
-  if (act.kind != kActNone || has_bias) {
-    ClBuffer bias;
-    if (has_bias) {
-      PX_ASSIGN_OR_RETURN(bias, rt.Upload(*in[2]));
-    }
-    PX_RETURN_IF_ERROR(
-        RunActivation(rt, c, c, has_bias ? &bias : nullptr, d.N, out[0]->numel(), act));
+  if (act.kind == kActNone && !has_bias) return Status::Ok();
+  const ClBuffer* bias = nullptr;
+  if (has_bias) {
+    PX_ASSIGN_OR_RETURN(bias, io.Input(2));
   }
-  return rt.Download(c, out[0]);
+  return RunActivation(rt, *c, *c, bias, d.N, out[0]->numel(), act);
 }
 
 struct GemmDims {
@@ -197,36 +194,36 @@ bool GemmSupports(const Node& node, const std::vector<ValueInfo>& in) {
          (IsDenseFloat(in, 2) && GemmCBroadcasts(in[2].shape, d));
 }
 
+// broadcast(C) as a dense [M, N] matrix, which SGEMM then scales by beta.
+std::vector<float> BroadcastC(const Tensor& C, const Node& node, const std::vector<const Tensor*>& in) {
+  GemmDims d;
+  GemmShapes(node, in[0]->shape(), in[1]->shape(), &d);
+  const Shape& s = C.shape();
+  const int64_t cm = s.size() == 2 ? s[0] : 1, cn = s.empty() ? 1 : s.back();
+  std::vector<float> y0(static_cast<size_t>(d.M * d.N));
+  for (int64_t i = 0; i < d.M; ++i) {
+    for (int64_t j = 0; j < d.N; ++j) {
+      y0[i * d.N + j] = C.data<float>()[(cm == 1 ? 0 : i) * cn + (cn == 1 ? 0 : j)];
+    }
+  }
+  return y0;
+}
+
 Status GemmRun(ClRuntime& rt, const Node& node, const std::vector<const Tensor*>& in,
-               const std::vector<Tensor*>& out) {
+               const std::vector<Tensor*>& out, ClIo& io) {
   GemmDims d;
   GemmShapes(node, in[0]->shape(), in[1]->shape(), &d);
   PX_RETURN_IF_ERROR(CheckOutput(node, out, 0, {d.M, d.N}));
   const float alpha = node.GetFloat("alpha", 1.0f), beta = node.GetFloat("beta", 1.0f);
-  const Tensor* C = in.size() > 2 ? in[2] : nullptr;
-  const bool use_c = C != nullptr && beta != 0.0f;
-  std::vector<float> y0;  // broadcast(C), which SGEMM scales by beta
+  const bool use_c = in.size() > 2 && in[2] != nullptr && beta != 0.0f;
+  PX_ASSIGN_OR_RETURN(const ClBuffer* a, io.Input(0));
+  PX_ASSIGN_OR_RETURN(const ClBuffer* b, io.Input(1));
+  PX_ASSIGN_OR_RETURN(const ClBuffer* y, io.Output(0, /*zero=*/!use_c));
   if (use_c) {
-    const Shape& s = C->shape();
-    const int64_t cm = s.size() == 2 ? s[0] : 1, cn = s.empty() ? 1 : s.back();
-    y0.resize(static_cast<size_t>(d.M * d.N));
-    for (int64_t i = 0; i < d.M; ++i) {
-      for (int64_t j = 0; j < d.N; ++j) {
-        y0[i * d.N + j] = C->data<float>()[(cm == 1 ? 0 : i) * cn + (cn == 1 ? 0 : j)];
-      }
-    }
+    PX_ASSIGN_OR_RETURN(const ClBuffer* c, io.Derived(2, 0, BroadcastC));
+    PX_RETURN_IF_ERROR(rt.Copy(*c, *y, d.M * d.N));
   }
-  PX_ASSIGN_OR_RETURN(ClBuffer a, rt.Upload(*in[0]));
-  PX_ASSIGN_OR_RETURN(ClBuffer b, rt.Upload(*in[1]));
-  ClBuffer y;
-  if (use_c) {
-    PX_ASSIGN_OR_RETURN(y, rt.Upload(y0.data(), d.M * d.N));
-  } else {
-    PX_ASSIGN_OR_RETURN(y, rt.Zeros(d.M * d.N));
-  }
-  PX_RETURN_IF_ERROR(
-      Sgemm(rt, d.ta, d.tb, d.M, d.N, d.K, alpha, a, 0, b, 0, use_c ? beta : 0.0f, y, 0));
-  return rt.Download(y, out[0]);
+  return Sgemm(rt, d.ta, d.tb, d.M, d.N, d.K, alpha, *a, 0, *b, 0, use_c ? beta : 0.0f, *y, 0);
 }
 
 }  // namespace

@@ -124,17 +124,16 @@ bool SoftmaxSupports(const Node& node, const std::vector<ValueInfo>& in) {
 }
 
 Status SoftmaxRun(ClRuntime& rt, const Node& node, const std::vector<const Tensor*>& in,
-                  const std::vector<Tensor*>& out) {
+                  const std::vector<Tensor*>& out, ClIo& io) {
   Rows g;
   SoftmaxRows(node, in[0]->shape(), &g);
   PX_RETURN_IF_ERROR(CheckOutput(node, out, 0, in[0]->shape()));
-  PX_ASSIGN_OR_RETURN(ClBuffer x, rt.Upload(*in[0]));
-  PX_ASSIGN_OR_RETURN(ClBuffer y, rt.Allocate(in[0]->numel()));
+  PX_ASSIGN_OR_RETURN(const ClBuffer* x, io.Input(0));
+  PX_ASSIGN_OR_RETURN(const ClBuffer* y, io.Output(0));
   const size_t group = rt.GroupSize("softmax", kRowGroup);
-  PX_RETURN_IF_ERROR(rt.Launch("softmax", {static_cast<size_t>(g.rows) * group}, {group}, x, y,
-                               static_cast<int32_t>(g.n), static_cast<int32_t>(g.inner),
-                               static_cast<int32_t>(node.op_type == "LogSoftmax")));
-  return rt.Download(y, out[0]);
+  return rt.Launch("softmax", {static_cast<size_t>(g.rows) * group}, {group}, *x, *y,
+                   static_cast<int32_t>(g.n), static_cast<int32_t>(g.inner),
+                   static_cast<int32_t>(node.op_type == "LogSoftmax"));
 }
 
 // Normalised shape X.shape[axis:] and the row count; false for a bad axis or rank 0.
@@ -172,8 +171,11 @@ bool LayerNormSupports(const Node& node, const std::vector<ValueInfo>& in) {
   return node.outputs.size() <= 3;
 }
 
-// `p` broadcast to `norm`, as a dense row of NumElements(norm) floats.
-std::vector<float> DenseRow(const Tensor& p, const Shape& norm) {
+// Input p (scale or bias) broadcast to X.shape[axis:], as a dense row.
+std::vector<float> DenseRow(const Tensor& p, const Node& node, const std::vector<const Tensor*>& in) {
+  Shape norm;
+  int64_t rows = 0, axis = 0;
+  NormShape(node, in[0]->shape(), &norm, &rows, &axis);
   const int64_t d = NumElements(norm);
   std::vector<float> row(static_cast<size_t>(d));
   const std::vector<int64_t> bs = BroadcastStrides(p.shape(), norm);
@@ -190,7 +192,7 @@ std::vector<float> DenseRow(const Tensor& p, const Shape& norm) {
 }
 
 Status LayerNormRun(ClRuntime& rt, const Node& node, const std::vector<const Tensor*>& in,
-                    const std::vector<Tensor*>& out) {
+                    const std::vector<Tensor*>& out, ClIo& io) {
   Shape norm;
   int64_t rows = 0, axis = 0;
   NormShape(node, in[0]->shape(), &norm, &rows, &axis);
@@ -202,28 +204,28 @@ Status LayerNormRun(ClRuntime& rt, const Node& node, const std::vector<const Ten
   const bool want_inv = out.size() > 2 && out[2] != nullptr;
   if (want_mean) PX_RETURN_IF_ERROR(CheckOutput(node, out, 1, stat));
   if (want_inv) PX_RETURN_IF_ERROR(CheckOutput(node, out, 2, stat));
-  const int64_t d = NumElements(norm);
-  const std::vector<float> scale = DenseRow(*in[1], norm);
   const bool has_bias = in.size() > 2 && in[2] != nullptr;
-  const std::vector<float> bias = has_bias ? DenseRow(*in[2], norm) : std::vector<float>();
-  PX_ASSIGN_OR_RETURN(ClBuffer x, rt.Upload(*in[0]));
-  PX_ASSIGN_OR_RETURN(ClBuffer s, rt.Upload(scale.data(), d));
-  PX_ASSIGN_OR_RETURN(ClBuffer b, rt.Upload(bias.data(), has_bias ? d : 0));
-  PX_ASSIGN_OR_RETURN(ClBuffer y, rt.Allocate(in[0]->numel()));
-  PX_ASSIGN_OR_RETURN(ClBuffer mean, rt.Allocate(want_mean ? rows : 0));
-  PX_ASSIGN_OR_RETURN(ClBuffer inv, rt.Allocate(want_inv ? rows : 0));
+  PX_ASSIGN_OR_RETURN(const ClBuffer* x, io.Input(0));
+  PX_ASSIGN_OR_RETURN(const ClBuffer* s, io.Derived(1, 0, DenseRow));
+  const ClBuffer* b = nullptr;
+  if (has_bias) {
+    PX_ASSIGN_OR_RETURN(b, io.Derived(2, 0, DenseRow));
+  }
+  PX_ASSIGN_OR_RETURN(const ClBuffer* y, io.Output(0));
+  const ClBuffer *mean = nullptr, *inv = nullptr;
+  if (want_mean) {
+    PX_ASSIGN_OR_RETURN(mean, io.Output(1));
+  }
+  if (want_inv) {
+    PX_ASSIGN_OR_RETURN(inv, io.Output(2));
+  }
   const size_t group = rt.GroupSize("layer_norm", kRowGroup);
   const size_t global = static_cast<size_t>(rows) * group;
   const float eps = node.GetFloat("epsilon", 1e-5f);
-  const int32_t dd = static_cast<int32_t>(d);
+  const int32_t dd = static_cast<int32_t>(NumElements(norm));
   // The kernel tests its optional pointers against NULL.
-  const cl_mem bm = has_bias ? b.get() : nullptr, mm = want_mean ? mean.get() : nullptr;
-  const cl_mem im = want_inv ? inv.get() : nullptr;
-  PX_RETURN_IF_ERROR(rt.Launch("layer_norm", {global}, {group}, x, y, s, ClMemArg{bm}, ClMemArg{mm},
-                               ClMemArg{im}, dd, eps));
-  if (want_mean) PX_RETURN_IF_ERROR(rt.Download(mean, out[1]));
-  if (want_inv) PX_RETURN_IF_ERROR(rt.Download(inv, out[2]));
-  return rt.Download(y, out[0]);
+  auto opt = [](const ClBuffer* p) { return ClMemArg{p != nullptr ? p->get() : nullptr}; };
+  return rt.Launch("layer_norm", {global}, {group}, *x, *y, *s, opt(b), opt(mean), opt(inv), dd, eps);
 }
 
 }  // namespace

@@ -1,9 +1,13 @@
 // The OpenCL execution provider: the op table of cl_ops.h on one ClRuntime. Supports() finds
 // the op's row (the newest row whose since_version <= the node's opset) and asks it; Run()
-// checks the same on the actual tensors, then runs the row under a lock.
+// checks the same on the actual tensors, then runs the row under a lock through a NodeIo, which
+// places the operands as the plan's ProviderStepIo says (providers/provider.h).
 #include <clblast_c.h>
 
+#include <map>
+#include <memory>
 #include <mutex>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -42,9 +46,157 @@ Status CheckOutput(const Node& node, const std::vector<Tensor*>& outputs, size_t
 
 namespace {
 
+// A plan's device copies of its constant inputs (tag -1) and of buffers derived from them.
+class ClPlanCache : public ProviderPlanCache {
+ public:
+  explicit ClPlanCache(std::shared_ptr<ClRuntime> rt) : rt_(std::move(rt)) {}
+
+ private:
+  std::shared_ptr<ClRuntime> rt_;  // declared first: the context outlives the buffers
+
+ public:
+  std::map<std::pair<ValueId, int>, ClBuffer> buffers;
+};
+
+// One execution's values kept on the device, each with its remaining device readers.
+class ClRun : public ProviderRun {
+ private:
+  std::shared_ptr<ClRuntime> rt_;  // declared first: the context outlives the buffers
+
+ public:
+  ClRun(std::shared_ptr<ClRuntime> rt, ClPlanCache* cache) : rt_(std::move(rt)), cache(cache) {}
+  struct Kept {
+    std::shared_ptr<ClBuffer> buffer;
+    int32_t readers = 0;
+  };
+  ClPlanCache* cache;
+  std::unordered_map<ValueId, Kept> kept;
+};
+
+// ClIo for one node: finds or uploads its inputs, allocates its outputs, and afterwards
+// (Finish) copies outputs to the host or keeps them on the device as the plan says.
+class NodeIo : public ClIo {
+ public:
+  NodeIo(ClRuntime& rt, ClRun& run, const Node& node, const std::vector<const Tensor*>& ins,
+         const std::vector<Tensor*>& outs, const ProviderStepIo& io, ProviderStats& stats)
+      : rt_(rt), run_(run), node_(node), ins_(ins), outs_(outs), io_(io), stats_(stats),
+        in_(ins.size(), nullptr), out_(outs.size()) {}
+
+  StatusOr<const ClBuffer*> Input(size_t i) override {
+    if (i >= ins_.size() || ins_[i] == nullptr) return Internal("input " + std::to_string(i) + " is omitted");
+    if (in_[i] != nullptr) return in_[i];
+    const ProviderOperand op = Operand(io_.inputs, i);
+    if (op.on_device) {
+      auto it = run_.kept.find(op.value);
+      if (it == run_.kept.end()) {
+        return Internal("input " + std::to_string(i) + " should be on the device and is not");
+      }
+      ++stats_.device_reads;
+      return in_[i] = it->second.buffer.get();
+    }
+    if (op.constant && op.value != kNoValue) {
+      auto key = std::make_pair(op.value, -1);
+      auto it = run_.cache->buffers.find(key);
+      if (it == run_.cache->buffers.end()) {
+        PX_ASSIGN_OR_RETURN(ClBuffer b, Upload(ins_[i]->data<float>(), ins_[i]->numel()));
+        ++stats_.constant_uploads;
+        it = run_.cache->buffers.emplace(key, std::move(b)).first;
+      }
+      return in_[i] = &it->second;
+    }
+    PX_ASSIGN_OR_RETURN(ClBuffer b, Upload(ins_[i]->data<float>(), ins_[i]->numel()));
+    return in_[i] = Own(std::move(b));
+  }
+
+  StatusOr<const ClBuffer*> Derived(size_t i, int tag, DeriveFn make) override {
+    if (i >= ins_.size() || ins_[i] == nullptr) return Internal("input " + std::to_string(i) + " is omitted");
+    const ProviderOperand op = Operand(io_.inputs, i);
+    if (op.constant && op.value != kNoValue) {
+      auto key = std::make_pair(op.value, tag);
+      auto it = run_.cache->buffers.find(key);
+      if (it == run_.cache->buffers.end()) {
+        const std::vector<float> host = make(*ins_[i], node_, ins_);
+        PX_ASSIGN_OR_RETURN(ClBuffer b, Upload(host.data(), static_cast<int64_t>(host.size())));
+        ++stats_.constant_uploads;
+        it = run_.cache->buffers.emplace(key, std::move(b)).first;
+      }
+      return &it->second;
+    }
+    const Tensor* src = ins_[i];
+    Tensor fetched;
+    if (op.on_device) {  // the host copy is stale: fetch the device one first
+      PX_ASSIGN_OR_RETURN(const ClBuffer* d, Input(i));
+      PX_ASSIGN_OR_RETURN(fetched, Tensor::Allocate(DataType::kFloat32, ins_[i]->shape()));
+      PX_RETURN_IF_ERROR(Download(*d, &fetched));
+      src = &fetched;
+    }
+    const std::vector<float> host = make(*src, node_, ins_);
+    PX_ASSIGN_OR_RETURN(ClBuffer b, Upload(host.data(), static_cast<int64_t>(host.size())));
+    return Own(std::move(b));
+  }
+
+  StatusOr<const ClBuffer*> Output(size_t o, bool zero) override {
+    if (o >= outs_.size() || outs_[o] == nullptr) return Internal("output " + std::to_string(o) + " is missing");
+    if (out_[o]) return out_[o].get();
+    StatusOr<ClBuffer> b = zero ? rt_.Zeros(outs_[o]->numel()) : rt_.Allocate(outs_[o]->numel());
+    if (!b.ok()) return b.status();
+    out_[o] = std::make_shared<ClBuffer>(std::move(b).value());
+    return out_[o].get();
+  }
+
+  // After the node's work is enqueued: host copies, kept values, device readers counted down.
+  Status Finish() {
+    for (size_t o = 0; o < outs_.size(); ++o) {
+      if (!out_[o]) continue;
+      const ProviderOperand op = Operand(io_.outputs, o);
+      if (op.to_host) PX_RETURN_IF_ERROR(Download(*out_[o], outs_[o]));
+      if (op.device_readers > 0 && op.value != kNoValue) {
+        run_.kept[op.value] = ClRun::Kept{out_[o], op.device_readers};
+      }
+    }
+    for (size_t i = 0; i < ins_.size(); ++i) {
+      const ProviderOperand op = Operand(io_.inputs, i);
+      if (!op.on_device || ins_[i] == nullptr) continue;
+      auto it = run_.kept.find(op.value);
+      if (it != run_.kept.end() && --it->second.readers <= 0) run_.kept.erase(it);
+    }
+    return Status::Ok();
+  }
+
+ private:
+  static ProviderOperand Operand(const std::vector<ProviderOperand>& ops, size_t i) {
+    return i < ops.size() ? ops[i] : ProviderOperand{};
+  }
+  StatusOr<ClBuffer> Upload(const float* data, int64_t n) {
+    ++stats_.uploads;
+    stats_.upload_bytes += static_cast<int64_t>(sizeof(float)) * n;
+    return rt_.Upload(data, n);
+  }
+  Status Download(const ClBuffer& b, Tensor* t) {
+    ++stats_.downloads;
+    stats_.download_bytes += static_cast<int64_t>(t->nbytes());
+    return rt_.Download(b, t);
+  }
+  const ClBuffer* Own(ClBuffer b) {
+    owned_.push_back(std::make_unique<ClBuffer>(std::move(b)));
+    return owned_.back().get();
+  }
+
+  ClRuntime& rt_;
+  ClRun& run_;
+  const Node& node_;
+  const std::vector<const Tensor*>& ins_;
+  const std::vector<Tensor*>& outs_;
+  const ProviderStepIo& io_;
+  ProviderStats& stats_;
+  std::vector<const ClBuffer*> in_;
+  std::vector<std::shared_ptr<ClBuffer>> out_;
+  std::vector<std::unique_ptr<ClBuffer>> owned_;  // uploads of this node; freed after its work
+};
+
 class OpenClProvider : public ExecutionProvider {
  public:
-  OpenClProvider(std::unique_ptr<ClRuntime> rt, std::vector<ClOp> ops)
+  OpenClProvider(std::shared_ptr<ClRuntime> rt, std::vector<ClOp> ops)
       : rt_(std::move(rt)), ops_(std::move(ops)) {}
   ~OpenClProvider() override {
     (void)rt_->Finish();
@@ -60,8 +212,16 @@ class OpenClProvider : public ExecutionProvider {
     return op != nullptr && op->supports(node, inputs);
   }
 
-  Status Run(const Node& node, const std::vector<const Tensor*>& inputs,
-             const std::vector<Tensor*>& outputs) override {
+  std::unique_ptr<ProviderPlanCache> NewPlanCache() override {
+    return std::make_unique<ClPlanCache>(rt_);
+  }
+
+  std::unique_ptr<ProviderRun> BeginRun(ProviderPlanCache* cache) override {
+    return std::make_unique<ClRun>(rt_, static_cast<ClPlanCache*>(cache));
+  }
+
+  Status Run(ProviderRun* run, const Node& node, const std::vector<const Tensor*>& inputs,
+             const std::vector<Tensor*>& outputs, const ProviderStepIo& io) override {
     std::vector<ValueInfo> infos(inputs.size());
     for (size_t i = 0; i < inputs.size(); ++i) {
       if (inputs[i] != nullptr) {
@@ -74,12 +234,20 @@ class OpenClProvider : public ExecutionProvider {
                             "not supported by the OpenCL provider on these inputs");
     }
     std::lock_guard<std::mutex> lock(mu_);
-    Status st = op->run(*rt_, node, inputs, outputs);
+    ++stats_.steps;
+    NodeIo nio(*rt_, *static_cast<ClRun*>(run), node, inputs, outputs, io, stats_);
+    Status st = op->run(*rt_, node, inputs, outputs, nio);
+    if (st.ok()) st = nio.Finish();
     if (!st.ok()) {
-      (void)rt_->Finish();  // nothing enqueued may outlive the buffers of a failed run
+      (void)rt_->Finish();
       return st.WithPrefix(st.message().rfind(node.Describe(), 0) == 0 ? "" : node.Describe());
     }
     return st;
+  }
+
+  ProviderStats stats() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stats_;
   }
 
  private:
@@ -94,9 +262,10 @@ class OpenClProvider : public ExecutionProvider {
     return best;
   }
 
-  std::mutex mu_;
-  std::unique_ptr<ClRuntime> rt_;
+  mutable std::mutex mu_;
+  std::shared_ptr<ClRuntime> rt_;
   std::vector<ClOp> ops_;
+  ProviderStats stats_;
 };
 
 }  // namespace
@@ -113,7 +282,7 @@ StatusOr<std::unique_ptr<ExecutionProvider>> CreateOpenClProvider(int device_ind
     for (const opencl::ClOp& op : list()) ops.push_back(op);
   }
   return std::unique_ptr<ExecutionProvider>(
-      new opencl::OpenClProvider(std::move(rt), std::move(ops)));
+      new opencl::OpenClProvider(std::shared_ptr<opencl::ClRuntime>(std::move(rt)), std::move(ops)));
 }
 
 }  // namespace parallax
