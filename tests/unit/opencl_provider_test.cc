@@ -22,6 +22,7 @@ using testing::Int64Tensor;
 using testing::MakeNode;
 using testing::RandomFloat;
 using testing::SetFloat;
+using testing::SetInts;
 using testing::SetInt;
 using testing::SetString;
 
@@ -62,7 +63,9 @@ class OpenClProviderTest : public ::testing::Test {
   void Compare(const Node& node, const std::vector<Tensor>& inputs, double tol = 1e-4) {
     SCOPED_TRACE(node.op_type);
     ASSERT_TRUE(provider_->Supports(node, Infos(inputs, /*with_values=*/node.op_type == "Slice" ||
-                                                             node.op_type == "Split")))
+                                                             node.op_type == "Split" ||
+                                                             node.op_type == "Resize" ||
+                                                             node.op_type == "Upsample")))
         << node.op_type << " not supported";
     auto cpu = testing::RunKernel(node, inputs);
     ASSERT_TRUE(cpu.ok()) << cpu.status().message();
@@ -308,6 +311,108 @@ TEST_F(OpenClProviderTest, Slice) {
   Compare(old, {RandomFloat({4, 5}, rng)});
 }
 
+// Conv and NhwcConv: the im2col + SGEMM path (one group) and the direct kernel (groups), with
+// strides, dilations, pads, auto_pad, bias and fused activations.
+TEST_F(OpenClProviderTest, ConvAndNhwcConv) {
+  std::mt19937 rng(21);
+  struct Case {
+    int64_t n, c, h, w, m, k, stride, dilation, pad, group;
+    const char* auto_pad;
+    const char* act;
+  };
+  const std::vector<Case> cases = {
+      {1, 3, 9, 11, 8, 3, 1, 1, 1, 1, "", ""},        {2, 4, 8, 8, 6, 3, 2, 1, 1, 1, "", "Silu"},
+      {1, 5, 7, 6, 4, 1, 1, 1, 0, 1, "", "Relu"},     {1, 6, 10, 9, 6, 3, 1, 1, 1, 6, "", "Sigmoid"},
+      {2, 4, 9, 9, 8, 3, 2, 2, 2, 2, "", ""},         {1, 3, 8, 7, 5, 3, 2, 1, 0, 1, "SAME_UPPER", ""},
+      {1, 2, 5, 5, 3, 5, 1, 1, 2, 1, "", "HardSwish"}};
+  for (const Case& k : cases) {
+    for (bool nhwc : {false, true}) {
+      Node node = nhwc ? ParallaxNode("NhwcConv") : MakeNode("Conv", 11);
+      SetInts(node, "strides", {k.stride, k.stride});
+      SetInts(node, "dilations", {k.dilation, k.dilation});
+      SetInt(node, "group", k.group);
+      if (*k.auto_pad) {
+        SetString(node, "auto_pad", k.auto_pad);
+      } else {
+        SetInts(node, "pads", {k.pad, k.pad, k.pad, k.pad});
+      }
+      if (*k.act) SetString(node, "activation", k.act);
+      const Shape x = nhwc ? Shape{k.n, k.h, k.w, k.c} : Shape{k.n, k.c, k.h, k.w};
+      SCOPED_TRACE(std::string(nhwc ? "NHWC" : "NCHW") + " group " + std::to_string(k.group) + " " + k.act);
+      Compare(node, {RandomFloat(x, rng), RandomFloat({k.m, k.c / k.group, k.k, k.k}, rng), RandomFloat({k.m}, rng)});
+      if (k.group == 1) Compare(node, {RandomFloat(x, rng), RandomFloat({k.m, k.c, k.k, k.k}, rng)});  // no bias
+    }
+  }
+}
+
+TEST_F(OpenClProviderTest, MaxPoolAndNhwcMaxPool) {
+  std::mt19937 rng(22);
+  struct Case {
+    int64_t k, stride, pad, dilation, ceil;
+  };
+  for (const Case& k : std::vector<Case>{{5, 1, 2, 1, 0}, {3, 2, 1, 1, 0}, {2, 2, 0, 1, 1}, {3, 2, 1, 2, 1}}) {
+    for (bool nhwc : {false, true}) {
+      Node node = nhwc ? ParallaxNode("NhwcMaxPool") : MakeNode("MaxPool", 12);
+      SetInts(node, "kernel_shape", {k.k, k.k});
+      SetInts(node, "strides", {k.stride, k.stride});
+      SetInts(node, "pads", {k.pad, k.pad, k.pad, k.pad});
+      SetInts(node, "dilations", {k.dilation, k.dilation});
+      SetInt(node, "ceil_mode", k.ceil);
+      SCOPED_TRACE(std::string(nhwc ? "NHWC" : "NCHW") + " kernel " + std::to_string(k.k));
+      Compare(node, {RandomFloat(nhwc ? Shape{2, 9, 11, 3} : Shape{2, 3, 9, 11}, rng)});
+    }
+  }
+  // The Indices output stays on the CPU.
+  Node with_indices = MakeNode("MaxPool", 12, 2);
+  SetInts(with_indices, "kernel_shape", {2, 2});
+  EXPECT_FALSE(provider_->Supports(with_indices, Infos({RandomFloat({1, 1, 4, 4}, rng)})));
+}
+
+// Resize: nearest (YOLO's 2x asymmetric floor and others), linear and cubic, up and down,
+// scales or sizes; Upsample. The tables come from the CPU kernel; the sums are the device's.
+TEST_F(OpenClProviderTest, Resize) {
+  std::mt19937 rng(23);
+  struct Case {
+    const char* mode;
+    const char* coord;
+    const char* nearest;
+    std::vector<float> scales;  // empty: sizes
+    std::vector<int64_t> sizes;
+  };
+  const std::vector<Case> cases = {
+      {"nearest", "asymmetric", "floor", {1, 1, 2, 2}, {}},
+      {"nearest", "half_pixel", "round_prefer_floor", {1, 1, 1.5f, 0.75f}, {}},
+      {"nearest", "align_corners", "round_prefer_ceil", {}, {2, 3, 7, 4}},
+      {"linear", "half_pixel", "", {1, 1, 2, 2}, {}},
+      {"linear", "align_corners", "", {}, {2, 3, 3, 11}},
+      {"linear", "pytorch_half_pixel", "", {1, 1, 0.5f, 1.25f}, {}},
+      {"cubic", "half_pixel", "", {1, 1, 1.5f, 2}, {}},
+  };
+  for (const Case& k : cases) {
+    Node node = MakeNode("Resize", 13);
+    SetString(node, "mode", k.mode);
+    SetString(node, "coordinate_transformation_mode", k.coord);
+    if (*k.nearest) SetString(node, "nearest_mode", k.nearest);
+    SCOPED_TRACE(std::string(k.mode) + " " + k.coord);
+    const Tensor x = RandomFloat({2, 3, 6, 5}, rng);
+    if (!k.scales.empty()) {
+      Compare(node, {x, Tensor(), FloatTensor({4}, k.scales)});
+    } else {
+      Compare(node, {x, Tensor(), Tensor(), Int64Tensor({4}, k.sizes)});
+    }
+  }
+  // NHWC (the layout pass permutes the scales) and opset 10 (scales as input 1).
+  Node nhwc = MakeNode("Resize", 13);
+  SetString(nhwc, "coordinate_transformation_mode", "asymmetric");
+  SetString(nhwc, "nearest_mode", "floor");
+  Compare(nhwc, {RandomFloat({1, 4, 5, 8}, rng), Tensor(), FloatTensor({4}, {1, 2, 2, 1})});
+  Compare(MakeNode("Resize", 10), {RandomFloat({1, 2, 3, 4}, rng), FloatTensor({4}, {1, 1, 2, 3})});
+  // Scales known only at run time stay on the CPU.
+  EXPECT_FALSE(provider_->Supports(MakeNode("Resize", 13),
+                                   {ValueInfo{DataType::kFloat32, {1, 1, 2, 2}, nullptr}, ValueInfo{},
+                                    ValueInfo{DataType::kFloat32, {4}, nullptr}}));
+}
+
 TEST_F(OpenClProviderTest, Split) {
   std::mt19937 rng(13);
   Node even = MakeNode("Split", 13, 3);
@@ -329,7 +434,7 @@ TEST_F(OpenClProviderTest, RefusesWhatItCannotRun) {
   EXPECT_FALSE(provider_->Supports(MakeNode("Add", 14), Infos({f, i64})));
   EXPECT_FALSE(
       provider_->Supports(MakeNode("Add", 6), Infos({f, f})));  // legacy broadcast attribute
-  EXPECT_FALSE(provider_->Supports(MakeNode("Conv", 13), Infos({f, f})));
+  EXPECT_FALSE(provider_->Supports(MakeNode("Conv", 13), Infos({f, f})));  // 2-D X: not a 2-D conv
   EXPECT_FALSE(provider_->Supports(MakeNode("NoSuchOp", 13), Infos({f})));
   EXPECT_FALSE(provider_->Supports(MakeNode("Relu", 13), Infos({i64})));
   EXPECT_FALSE(provider_->Supports(MakeNode("MatMul"), Infos({f, f})));  // [2,3] x [2,3]

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "kernels/kernel_util.h"
+#include "kernels/ops/resize_taps.h"
 #include "runtime/thread_pool.h"
 
 namespace parallax::ops {
@@ -408,6 +409,27 @@ void Interpolate(const T* x, T* y, const ResizeParams& p, const std::vector<Axis
     }
   });
 }
+
+}  // namespace
+
+StatusOr<ResizeTaps> ComputeResizeTaps(const Node& node, const Shape& in_shape,
+                                       const std::vector<const Tensor*>& vals, const std::vector<bool>& present) {
+  PX_ASSIGN_OR_RETURN(ResizeParams p, MakeParams(node, in_shape, vals, present));
+  ResizeTaps r;
+  r.out_shape = p.out_shape;
+  for (size_t d = 0; d < in_shape.size(); ++d) {
+    AxisTaps t = MakeTaps(p, static_cast<int64_t>(d));
+    ResizeTaps::Axis a;
+    a.n = t.n;
+    a.idx = std::move(t.idx);
+    a.w = std::move(t.w);
+    for (uint8_t o : t.outside) a.outside = a.outside || o != 0;
+    r.axes.push_back(std::move(a));
+  }
+  return r;
+}
+
+namespace {
 
 Status ResizeCompute(KernelContext& ctx) {
   std::vector<const Tensor*> vals;

@@ -7,6 +7,8 @@
 //                     Gelu, parallax::Gelu, parallax::Silu
 //   normalization.cc  Softmax, LogSoftmax, LayerNormalization (+ parallax::LayerNormalization)
 //   data_movement.cc  Transpose, Slice, Split, Concat
+//   conv_pool.cc      Conv, MaxPool and their NHWC forms (im2col + CLBlast SGEMM, direct)
+//   resize.cc         Resize, Upsample (the CPU kernel's taps, summed on the device)
 //
 // `supports` sees dtypes and static shapes only and must not accept what `run` cannot do.
 // `run` gets the host tensors (for their shapes: their data may be stale when the operand lives
@@ -60,11 +62,15 @@ std::vector<ClOp> MatMulClOps();
 std::vector<ClOp> ElementwiseClOps();
 std::vector<ClOp> NormalizationClOps();
 std::vector<ClOp> DataMovementClOps();
+std::vector<ClOp> ConvPoolClOps();
+std::vector<ClOp> ResizeClOps();
 
 extern const char* const kMatMulClSource;
 extern const char* const kElementwiseClSource;
 extern const char* const kNormalizationClSource;
 extern const char* const kDataMovementClSource;
+extern const char* const kConvPoolClSource;
+extern const char* const kResizeClSource;
 
 // Shared checks for `supports`: a present float32 input with a static, non-empty shape of at
 // most 2^31 - 1 elements (kernels index with 32-bit ints).
@@ -96,8 +102,13 @@ struct ClActivationParams {
   float lo = -INFINITY, hi = INFINITY;  // Clip bounds
 };
 
-// out[i] = act(in[i] + (bias ? bias[i % cols] : 0)) for i < n; `out` may be `in`.
+// out[i] = act(in[i] + (bias ? bias[(i / inner) % cols] : 0)) for i < n; `out` may be `in`.
+// inner = 1: a bias per column of [rows, cols]; inner = H·W: a bias per channel of NCHW.
 Status RunActivation(ClRuntime& rt, const ClBuffer& in, const ClBuffer& out, const ClBuffer* bias,
-                     int64_t cols, int64_t n, const ClActivationParams& act);
+                     int64_t cols, int64_t n, const ClActivationParams& act, int64_t inner = 1);
+
+// The fused "activation" attribute of FusedMatMul, Conv and NhwcConv (ops::ParseActivation) as
+// a kernel code; false for one the kernels do not have.
+bool FusedActivation(const Node& node, ClActivationParams* p);
 
 }  // namespace parallax::opencl

@@ -206,12 +206,16 @@ StatusOr<ClBuffer> ClRuntime::Zeros(int64_t floats) {
 
 StatusOr<ClBuffer> ClRuntime::Upload(const float* data, int64_t n) {
   if (n <= 0) return Allocate(n);
+  return UploadBytes(data, sizeof(float) * static_cast<size_t>(n));
+}
+
+StatusOr<ClBuffer> ClRuntime::UploadBytes(const void* data, size_t bytes) {
+  if (bytes == 0) return Allocate(0);
   // Copied when the buffer is made, not through the queue: the host memory (an arena slot the
   // CPU may reuse at once) is free again when this returns, with no wait for earlier work.
   cl_int err = CL_SUCCESS;
-  cl_mem m = clCreateBuffer(context_, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, sizeof(float) * n,
-                            const_cast<float*>(data), &err);
-  if (err != CL_SUCCESS) return ClError("clCreateBuffer (copy of " + std::to_string(sizeof(float) * n) + " bytes)", err);
+  cl_mem m = clCreateBuffer(context_, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, bytes, const_cast<void*>(data), &err);
+  if (err != CL_SUCCESS) return ClError("clCreateBuffer (copy of " + std::to_string(bytes) + " bytes)", err);
   return ClBuffer(m);
 }
 

@@ -77,6 +77,8 @@ class ClRuntime {
   // memory may change at once); it does not wait for the queue.
   StatusOr<ClBuffer> Upload(const float* data, int64_t n);
   StatusOr<ClBuffer> Upload(const Tensor& t) { return Upload(t.data<float>(), t.numel()); }
+  // As Upload, for `bytes` bytes of any type (e.g. int32 index tables).
+  StatusOr<ClBuffer> UploadBytes(const void* data, size_t bytes);
   // Copies the buffer's first t->numel() floats into t; waits for everything enqueued before.
   Status Download(const ClBuffer& b, Tensor* t);
   // Enqueues a copy of the first `floats` floats of `from` into `to`.

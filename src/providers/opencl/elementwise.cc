@@ -64,13 +64,13 @@ float px_activation(float x, int kind, float alpha, float lo, float hi) {
   }
 }
 
-/* y[i] = act(x[i] + bias[i % cols]); bias may be NULL; y may be x. */
+/* y[i] = act(x[i] + bias[(i / inner) % cols]); bias may be NULL; y may be x. */
 __kernel void activate(__global const float* x, __global float* y, __global const float* bias,
-                       int cols, int n, int kind, float alpha, float lo, float hi) {
+                       int cols, int inner, int n, int kind, float alpha, float lo, float hi) {
   const int i = get_global_id(0);
   if (i >= n) return;
   float v = x[i];
-  if (bias) v += bias[i % cols];
+  if (bias) v += bias[(i / inner) % cols];
   y[i] = px_activation(v, kind, alpha, lo, hi);
 }
 )CLC";
@@ -186,12 +186,13 @@ Status UnaryRun(ClRuntime& rt, const Node& node, const std::vector<const Tensor*
 }  // namespace
 
 Status RunActivation(ClRuntime& rt, const ClBuffer& in, const ClBuffer& out, const ClBuffer* bias,
-                     int64_t cols, int64_t n, const ClActivationParams& act) {
+                     int64_t cols, int64_t n, const ClActivationParams& act, int64_t inner) {
   const size_t global = static_cast<size_t>(n);
   const int32_t c = static_cast<int32_t>(cols), nn = static_cast<int32_t>(n);
+  const int32_t in_stride = static_cast<int32_t>(inner);
   const int32_t kind = act.kind;
   const ClMemArg b{bias != nullptr ? bias->get() : nullptr};
-  return rt.Launch("activate", {global}, {}, in, out, b, c, nn, kind, act.alpha, act.lo, act.hi);
+  return rt.Launch("activate", {global}, {}, in, out, b, c, in_stride, nn, kind, act.alpha, act.lo, act.hi);
 }
 
 std::vector<ClOp> ElementwiseClOps() {

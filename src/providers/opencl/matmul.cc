@@ -91,45 +91,6 @@ Status BatchedSgemm(ClRuntime& rt, const MatMulDims& d, const ClBuffer& a, const
   return Status::Ok();
 }
 
-// The FusedMatMul activation as a kernel code; false for one the provider does not know.
-bool FusedActivation(const Node& node, ClActivationParams* p) {
-  StatusOr<ops::Activation> act = ops::ParseActivation(node);
-  if (!act.ok()) return false;
-  p->alpha = act->alpha;
-  p->lo = act->lo;
-  p->hi = act->hi;
-  switch (act->kind) {
-    case ops::Activation::kNone:
-      p->kind = kActNone;
-      return true;
-    case ops::Activation::kRelu:
-      p->kind = kActRelu;
-      return true;
-    case ops::Activation::kSigmoid:
-      p->kind = kActSigmoid;
-      return true;
-    case ops::Activation::kSilu:
-      p->kind = kActSilu;
-      return act->beta == 1.0f;  // the OpenCL kernel has no x·sigmoid(beta·x) form
-    case ops::Activation::kLeakyRelu:
-      p->kind = kActLeakyRelu;
-      return true;
-    case ops::Activation::kClip:
-      p->kind = kActClip;
-      return true;
-    case ops::Activation::kHardSwish:
-      p->kind = kActHardSwish;
-      return true;
-    case ops::Activation::kGelu:
-      p->kind = kActGelu;
-      return true;
-    case ops::Activation::kTanh:
-      p->kind = kActTanh;
-      return true;
-  }
-  return false;
-}
-
 bool MatMulSupports(const Node& node, const std::vector<ValueInfo>& in) {
   const bool fused = node.op_type == "FusedMatMul";
   if (in.size() < 2 || in.size() > (fused ? 3u : 2u) || !IsDenseFloat(in, 0) ||
@@ -227,6 +188,44 @@ Status GemmRun(ClRuntime& rt, const Node& node, const std::vector<const Tensor*>
 }
 
 }  // namespace
+
+bool FusedActivation(const Node& node, ClActivationParams* p) {
+  StatusOr<ops::Activation> act = ops::ParseActivation(node);
+  if (!act.ok()) return false;
+  p->alpha = act->alpha;
+  p->lo = act->lo;
+  p->hi = act->hi;
+  switch (act->kind) {
+    case ops::Activation::kNone:
+      p->kind = kActNone;
+      return true;
+    case ops::Activation::kRelu:
+      p->kind = kActRelu;
+      return true;
+    case ops::Activation::kSigmoid:
+      p->kind = kActSigmoid;
+      return true;
+    case ops::Activation::kSilu:
+      p->kind = kActSilu;
+      return act->beta == 1.0f;  // the OpenCL kernel has no x·sigmoid(beta·x) form
+    case ops::Activation::kLeakyRelu:
+      p->kind = kActLeakyRelu;
+      return true;
+    case ops::Activation::kClip:
+      p->kind = kActClip;
+      return true;
+    case ops::Activation::kHardSwish:
+      p->kind = kActHardSwish;
+      return true;
+    case ops::Activation::kGelu:
+      p->kind = kActGelu;
+      return true;
+    case ops::Activation::kTanh:
+      p->kind = kActTanh;
+      return true;
+  }
+  return false;
+}
 
 std::vector<ClOp> MatMulClOps() {
   return {

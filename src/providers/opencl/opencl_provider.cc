@@ -273,12 +273,13 @@ class OpenClProvider : public ExecutionProvider {
 
 StatusOr<std::unique_ptr<ExecutionProvider>> CreateOpenClProvider(int device_index) {
   const std::string source = std::string(opencl::kElementwiseClSource) + opencl::kMatMulClSource +
-                             opencl::kNormalizationClSource + opencl::kDataMovementClSource;
+                             opencl::kNormalizationClSource + opencl::kDataMovementClSource +
+                             opencl::kConvPoolClSource + opencl::kResizeClSource;
   PX_ASSIGN_OR_RETURN(std::unique_ptr<opencl::ClRuntime> rt,
                       opencl::ClRuntime::Create(device_index, source));
   std::vector<opencl::ClOp> ops;
   for (auto list : {opencl::MatMulClOps, opencl::ElementwiseClOps, opencl::NormalizationClOps,
-                    opencl::DataMovementClOps}) {
+                    opencl::DataMovementClOps, opencl::ConvPoolClOps, opencl::ResizeClOps}) {
     for (const opencl::ClOp& op : list()) ops.push_back(op);
   }
   return std::unique_ptr<ExecutionProvider>(

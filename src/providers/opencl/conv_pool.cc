@@ -1,0 +1,258 @@
+// 2-D convolution and max pooling on OpenCL, for NCHW (Conv, MaxPool) and for the NHWC nodes
+// of the layout pass (parallax::NhwcConv, parallax::NhwcMaxPool).
+//
+// Conv with one group: "im2col" writes the patch matrix col[P, K] (P = N·OH·OW output pixels,
+// K = C·KH·KW, in W's (c, ky, kx) order), then CLBlast's SGEMM multiplies it with W [M, K]:
+// NHWC: Y[P, M] = col · Wᵀ in one call; NCHW: Y_n[M, OH·OW] = W · col_nᵀ per image. Grouped
+// (e.g. depthwise) convolutions, and patch matrices above kMaxColFloats, run "conv_direct",
+// one work-item per output element. The bias and the fused activation are the "activate"
+// kernel (elementwise.cc), with the bias indexed per channel of either layout.
+// MaxPool: "max_pool", one work-item per output element, max over the in-bounds taps (as the
+// CPU kernels: padding never wins, NaN does not propagate past a larger element).
+#include <clblast_c.h>
+
+#include <string>
+#include <vector>
+
+#include "kernels/ops/conv.h"
+#include "kernels/ops/conv_geometry.h"
+#include "providers/opencl/cl_ops.h"
+
+namespace parallax::opencl {
+
+const char* const kConvPoolClSource = R"CLC(
+typedef struct {
+  int n, c, h, w;     /* input */
+  int m, oh, ow;      /* output channels and size */
+  int kh, kw, sh, sw, dh, dw, ph, pw;
+  int group, nhwc;
+} ConvGeom;
+
+float px_load(__global const float* x, ConvGeom g, int n, int c, int iy, int ix) {
+  if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) return 0.0f;
+  return g.nhwc ? x[((n * g.h + iy) * g.w + ix) * g.c + c] : x[((n * g.c + c) * g.h + iy) * g.w + ix];
+}
+
+/* col[p, k] for p = (n, oy, ox), k = (c, ky, kx); one group. */
+__kernel void im2col(__global const float* x, __global float* col, int total, ConvGeom g) {
+  const int i = get_global_id(0);
+  if (i >= total) return;
+  const int K = g.c * g.kh * g.kw;
+  const int p = i / K, k = i % K;
+  const int ox = p % g.ow, oy = (p / g.ow) % g.oh, n = p / (g.ow * g.oh);
+  const int kx = k % g.kw, ky = (k / g.kw) % g.kh, c = k / (g.kw * g.kh);
+  col[i] = px_load(x, g, n, c, oy * g.sh - g.ph + ky * g.dh, ox * g.sw - g.pw + kx * g.dw);
+}
+
+/* y = conv(x, w), any group count; no bias. */
+__kernel void conv_direct(__global const float* x, __global const float* w, __global float* y, int total,
+                          ConvGeom g) {
+  const int i = get_global_id(0);
+  if (i >= total) return;
+  int m, ox, oy, n;
+  if (g.nhwc) {
+    m = i % g.m; ox = (i / g.m) % g.ow; oy = (i / (g.m * g.ow)) % g.oh; n = i / (g.m * g.ow * g.oh);
+  } else {
+    ox = i % g.ow; oy = (i / g.ow) % g.oh; m = (i / (g.ow * g.oh)) % g.m; n = i / (g.ow * g.oh * g.m);
+  }
+  const int cg = g.c / g.group, mg = g.m / g.group, c0 = (m / mg) * cg;
+  float acc = 0.0f;
+  for (int c = 0; c < cg; ++c) {
+    for (int ky = 0; ky < g.kh; ++ky) {
+      for (int kx = 0; kx < g.kw; ++kx) {
+        const float v = px_load(x, g, n, c0 + c, oy * g.sh - g.ph + ky * g.dh, ox * g.sw - g.pw + kx * g.dw);
+        acc += v * w[((m * cg + c) * g.kh + ky) * g.kw + kx];
+      }
+    }
+  }
+  y[i] = acc;
+}
+
+/* g.m = g.c (channels pass through). */
+__kernel void max_pool(__global const float* x, __global float* y, int total, ConvGeom g) {
+  const int i = get_global_id(0);
+  if (i >= total) return;
+  int c, ox, oy, n;
+  if (g.nhwc) {
+    c = i % g.c; ox = (i / g.c) % g.ow; oy = (i / (g.c * g.ow)) % g.oh; n = i / (g.c * g.ow * g.oh);
+  } else {
+    ox = i % g.ow; oy = (i / g.ow) % g.oh; c = (i / (g.ow * g.oh)) % g.c; n = i / (g.ow * g.oh * g.c);
+  }
+  float best = -INFINITY;
+  for (int ky = 0; ky < g.kh; ++ky) {
+    const int iy = oy * g.sh - g.ph + ky * g.dh;
+    if (iy < 0 || iy >= g.h) continue;
+    for (int kx = 0; kx < g.kw; ++kx) {
+      const int ix = ox * g.sw - g.pw + kx * g.dw;
+      if (ix < 0 || ix >= g.w) continue;
+      const float v = g.nhwc ? x[((n * g.h + iy) * g.w + ix) * g.c + c] : x[((n * g.c + c) * g.h + iy) * g.w + ix];
+      best = best < v ? v : best;
+    }
+  }
+  y[i] = best;
+}
+)CLC";
+
+namespace {
+
+// Patch matrices above this many floats (1 GiB) run the direct kernel instead.
+constexpr int64_t kMaxColFloats = int64_t{1} << 28;
+
+struct ConvGeom {
+  int32_t n = 0, c = 0, h = 0, w = 0;
+  int32_t m = 0, oh = 0, ow = 0;
+  int32_t kh = 0, kw = 0, sh = 0, sw = 0, dh = 0, dw = 0, ph = 0, pw = 0;
+  int32_t group = 1, nhwc = 0;
+};
+
+bool IsNhwc(const Node& node) { return node.domain == "parallax"; }
+
+bool Fits32(int64_t v) { return v >= 0 && v <= INT32_MAX; }
+
+// The geometry of a Conv/NhwcConv on X and W (ONNX layout [M, C/group, KH, KW]); false for
+// anything the kernels do not handle (not 2-D, bad attributes, shapes that do not match).
+bool ConvGeometry(const Node& node, const Shape& x, const Shape& w, ConvGeom* g) {
+  if (x.size() != 4 || w.size() != 4) return false;
+  const bool nhwc = IsNhwc(node);
+  const Shape nchw = nhwc ? Shape{x[0], x[3], x[1], x[2]} : x;
+  Shape out;
+  if (!ops::ConvOutputShape(node, nchw, w, nullptr, &out).ok()) return false;
+  StatusOr<ops::SpatialGeometry> sg = ops::ComputeConvGeometry(node, {nchw[2], nchw[3]}, {w[2], w[3]}, false);
+  if (!sg.ok()) return false;
+  const int64_t group = node.GetInt("group", 1);
+  const int64_t vals[] = {nchw[0], nchw[1], nchw[2], nchw[3], w[0], out[2], out[3], w[2], w[3],
+                          sg->stride[0], sg->stride[1], sg->dilation[0], sg->dilation[1],
+                          sg->pad_begin[0], sg->pad_begin[1], group};
+  for (int64_t v : vals) {
+    if (!Fits32(v)) return false;
+  }
+  *g = ConvGeom{static_cast<int32_t>(nchw[0]), static_cast<int32_t>(nchw[1]), static_cast<int32_t>(nchw[2]),
+                static_cast<int32_t>(nchw[3]), static_cast<int32_t>(w[0]), static_cast<int32_t>(out[2]),
+                static_cast<int32_t>(out[3]), static_cast<int32_t>(w[2]), static_cast<int32_t>(w[3]),
+                static_cast<int32_t>(sg->stride[0]), static_cast<int32_t>(sg->stride[1]),
+                static_cast<int32_t>(sg->dilation[0]), static_cast<int32_t>(sg->dilation[1]),
+                static_cast<int32_t>(sg->pad_begin[0]), static_cast<int32_t>(sg->pad_begin[1]),
+                static_cast<int32_t>(group), nhwc ? 1 : 0};
+  return true;
+}
+
+Shape ConvOut(const ConvGeom& g) {
+  return g.nhwc ? Shape{g.n, g.oh, g.ow, g.m} : Shape{g.n, g.m, g.oh, g.ow};
+}
+
+bool ConvSupports(const Node& node, const std::vector<ValueInfo>& in) {
+  if (in.size() < 2 || in.size() > 3 || !IsDenseFloat(in, 0) || !IsDenseFloat(in, 1)) return false;
+  ConvGeom g;
+  if (!ConvGeometry(node, in[0].shape, in[1].shape, &g)) return false;
+  if (NumElements(ConvOut(g)) > INT32_MAX || NumElements(ConvOut(g)) <= 0) return false;
+  ClActivationParams act;
+  if (!FusedActivation(node, &act)) return false;
+  return in.size() < 3 || IsOmitted(in, 2) || (IsDenseFloat(in, 2) && in[2].shape == Shape{g.m});
+}
+
+Status Sgemm(ClRuntime& rt, bool tb, int64_t M, int64_t N, int64_t K, const ClBuffer& a, int64_t a_off,
+             const ClBuffer& b, int64_t b_off, const ClBuffer& c, int64_t c_off) {
+  const CLBlastStatusCode st =
+      CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, tb ? CLBlastTransposeYes : CLBlastTransposeNo, M, N,
+                   K, 1.0f, a.get(), a_off, K, b.get(), b_off, tb ? K : N, 0.0f, c.get(), c_off, N, rt.queue(),
+                   nullptr);
+  if (st != CLBlastSuccess) {
+    return Internal("CLBlastSgemm failed with status " + std::to_string(st) + " (M=" + std::to_string(M) +
+                    " N=" + std::to_string(N) + " K=" + std::to_string(K) + ")");
+  }
+  return Status::Ok();
+}
+
+Status ConvRun(ClRuntime& rt, const Node& node, const std::vector<const Tensor*>& in,
+               const std::vector<Tensor*>& out, ClIo& io) {
+  ConvGeom g;
+  if (!ConvGeometry(node, in[0]->shape(), in[1]->shape(), &g)) return Internal("shapes changed since Supports");
+  PX_RETURN_IF_ERROR(CheckOutput(node, out, 0, ConvOut(g)));
+  PX_ASSIGN_OR_RETURN(const ClBuffer* x, io.Input(0));
+  PX_ASSIGN_OR_RETURN(const ClBuffer* w, io.Input(1));
+  PX_ASSIGN_OR_RETURN(const ClBuffer* y, io.Output(0, /*zero=*/true));
+  const int64_t pixels = int64_t{g.oh} * g.ow, P = g.n * pixels;
+  const int64_t K = int64_t{g.c} * g.kh * g.kw, total = out[0]->numel();
+  if (g.group == 1 && P * K <= std::min<int64_t>(kMaxColFloats, INT32_MAX)) {
+    PX_ASSIGN_OR_RETURN(ClBuffer col, rt.Allocate(P * K));
+    PX_RETURN_IF_ERROR(rt.Launch("im2col", {static_cast<size_t>(P * K)}, {}, *x, col, static_cast<int32_t>(P * K), g));
+    if (g.nhwc) {
+      PX_RETURN_IF_ERROR(Sgemm(rt, true, P, g.m, K, col, 0, *w, 0, *y, 0));
+    } else {
+      for (int64_t n = 0; n < g.n; ++n) {
+        PX_RETURN_IF_ERROR(Sgemm(rt, true, g.m, pixels, K, *w, 0, col, n * pixels * K, *y, n * g.m * pixels));
+      }
+    }
+  } else {
+    PX_RETURN_IF_ERROR(rt.Launch("conv_direct", {static_cast<size_t>(total)}, {}, *x, *w, *y,
+                                 static_cast<int32_t>(total), g));
+  }
+  ClActivationParams act;
+  FusedActivation(node, &act);
+  const bool has_bias = in.size() > 2 && in[2] != nullptr;
+  if (act.kind == kActNone && !has_bias) return Status::Ok();
+  const ClBuffer* bias = nullptr;
+  if (has_bias) {
+    PX_ASSIGN_OR_RETURN(bias, io.Input(2));
+  }
+  return RunActivation(rt, *y, *y, bias, g.m, total, act, g.nhwc ? 1 : pixels);
+}
+
+// MaxPool geometry in ConvGeom (m = c); false for what "max_pool" does not run.
+bool PoolGeometry(const Node& node, const Shape& x, ConvGeom* g) {
+  if (x.size() != 4) return false;
+  const bool nhwc = IsNhwc(node);
+  const Shape nchw = nhwc ? Shape{x[0], x[3], x[1], x[2]} : x;
+  const std::vector<int64_t> kernel = node.GetInts("kernel_shape");
+  const int64_t ceil_mode = node.GetInt("ceil_mode", 0);
+  if (kernel.size() != 2 || (ceil_mode != 0 && ceil_mode != 1)) return false;
+  StatusOr<ops::SpatialGeometry> sg = ops::ComputeConvGeometry(node, {nchw[2], nchw[3]}, kernel, ceil_mode != 0);
+  if (!sg.ok()) return false;
+  const int64_t vals[] = {nchw[0], nchw[1], nchw[2], nchw[3], sg->out[0], sg->out[1], kernel[0], kernel[1],
+                          sg->stride[0], sg->stride[1], sg->dilation[0], sg->dilation[1], sg->pad_begin[0],
+                          sg->pad_begin[1]};
+  for (int64_t v : vals) {
+    if (!Fits32(v)) return false;
+  }
+  *g = ConvGeom{static_cast<int32_t>(nchw[0]), static_cast<int32_t>(nchw[1]), static_cast<int32_t>(nchw[2]),
+                static_cast<int32_t>(nchw[3]), static_cast<int32_t>(nchw[1]), static_cast<int32_t>(sg->out[0]),
+                static_cast<int32_t>(sg->out[1]), static_cast<int32_t>(kernel[0]), static_cast<int32_t>(kernel[1]),
+                static_cast<int32_t>(sg->stride[0]), static_cast<int32_t>(sg->stride[1]),
+                static_cast<int32_t>(sg->dilation[0]), static_cast<int32_t>(sg->dilation[1]),
+                static_cast<int32_t>(sg->pad_begin[0]), static_cast<int32_t>(sg->pad_begin[1]), 1, nhwc ? 1 : 0};
+  return true;
+}
+
+bool MaxPoolSupports(const Node& node, const std::vector<ValueInfo>& in) {
+  // One output: the Indices output (MaxPool's second) stays on the CPU.
+  if (in.size() != 1 || !IsDenseFloat(in, 0) || node.outputs.size() != 1) return false;
+  if (node.GetInt("storage_order", 0) != 0) return false;
+  ConvGeom g;
+  if (!PoolGeometry(node, in[0].shape, &g)) return false;
+  const int64_t n = NumElements(ConvOut(g));
+  return n > 0 && n <= INT32_MAX;
+}
+
+Status MaxPoolRun(ClRuntime& rt, const Node& node, const std::vector<const Tensor*>& in,
+                  const std::vector<Tensor*>& out, ClIo& io) {
+  ConvGeom g;
+  if (!PoolGeometry(node, in[0]->shape(), &g)) return Internal("shapes changed since Supports");
+  PX_RETURN_IF_ERROR(CheckOutput(node, out, 0, ConvOut(g)));
+  PX_ASSIGN_OR_RETURN(const ClBuffer* x, io.Input(0));
+  PX_ASSIGN_OR_RETURN(const ClBuffer* y, io.Output(0));
+  const int64_t total = out[0]->numel();
+  return rt.Launch("max_pool", {static_cast<size_t>(total)}, {}, *x, *y, static_cast<int32_t>(total), g);
+}
+
+}  // namespace
+
+std::vector<ClOp> ConvPoolClOps() {
+  return {
+      {"Conv", "", 1, ConvSupports, ConvRun},
+      {"NhwcConv", "parallax", 1, ConvSupports, ConvRun},
+      {"MaxPool", "", 1, MaxPoolSupports, MaxPoolRun},
+      {"NhwcMaxPool", "parallax", 1, MaxPoolSupports, MaxPoolRun},
+  };
+}
+
+}  // namespace parallax::opencl
