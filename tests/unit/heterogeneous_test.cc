@@ -10,6 +10,7 @@
 #include "core/npy.h"
 #include "parallax/session.h"
 #include "onnx_builder.h"
+#include "opencl_required.h"
 #include "zoo_fixtures.h"
 
 namespace parallax {
@@ -35,7 +36,7 @@ TEST_P(Heterogeneous, MatchesOrtAndModesAgree) {
     o.accelerator = "opencl";
     auto s = Session::Load((dir / "model.onnx").string(), o);
     ASSERT_TRUE(s.ok()) << s.status().message();
-    if ((*s)->accelerator().empty()) GTEST_SKIP() << (*s)->accelerator_note();
+    if ((*s)->accelerator().empty()) PX_SKIP_WITHOUT_OPENCL((*s)->accelerator_note());
     auto stats = (*s)->Plan(feeds);
     ASSERT_TRUE(stats.ok());
     EXPECT_GT(stats->accelerator_steps, 0u) << "every tiny model has ops the provider runs";
@@ -67,7 +68,7 @@ TEST(HeterogeneousSetup, CapabilityProfileRestrictsPlacement) {
   all.accelerator = "opencl";
   auto a = Session::Load((dir / "model.onnx").string(), all);
   ASSERT_TRUE(a.ok()) << a.status().message();
-  if ((*a)->accelerator().empty()) GTEST_SKIP() << (*a)->accelerator_note();
+  if ((*a)->accelerator().empty()) PX_SKIP_WITHOUT_OPENCL((*a)->accelerator_note());
   SessionOptions gpu = all;
   gpu.accelerator_ops = (kRoot / "profiles/accelerators/mobile-gpu.txt").string();
   gpu.device_profile = (kRoot / "profiles/devices/snapdragon-8gen1.json").string();
@@ -152,7 +153,7 @@ TEST(HeterogeneousSetup, ValuesStayOnTheDeviceAndConstantsUploadOnce) {
     o.accelerator = "opencl";
     auto s = Session::LoadFromBytes(bytes.data(), bytes.size(), o);
     ASSERT_TRUE(s.ok()) << s.status().message();
-    if ((*s)->accelerator().empty()) GTEST_SKIP() << (*s)->accelerator_note();
+    if ((*s)->accelerator().empty()) PX_SKIP_WITHOUT_OPENCL((*s)->accelerator_note());
     auto plan = (*s)->Plan(feeds);
     ASSERT_TRUE(plan.ok()) << plan.status().message();
     EXPECT_EQ(plan->accelerator_steps, 4u);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "../kernels/kernel_test_util.h"
+#include "opencl_required.h"
 #include "providers/provider.h"
 
 namespace parallax {
@@ -55,7 +56,7 @@ class OpenClProviderTest : public ::testing::Test {
   }
   static void TearDownTestSuite() { provider_.reset(); }
   void SetUp() override {
-    if (!provider_) GTEST_SKIP() << "OpenCL provider unavailable, tests skipped: " << skip_reason_;
+    if (!provider_) PX_SKIP_WITHOUT_OPENCL("OpenCL provider unavailable, tests skipped: " + skip_reason_);
   }
 
   // Runs `node` on the CPU kernel and on the provider; outputs must agree to `tol` (relative
@@ -345,7 +346,7 @@ TEST_F(OpenClProviderTest, ConvAndNhwcConv) {
   }
 }
 
-TEST_F(OpenClProviderTest, MaxPoolAndNhwcMaxPool) {
+TEST_F(OpenClProviderTest, Pooling) {
   std::mt19937 rng(22);
   struct Case {
     int64_t k, stride, pad, dilation, ceil;
@@ -362,6 +363,20 @@ TEST_F(OpenClProviderTest, MaxPoolAndNhwcMaxPool) {
       Compare(node, {RandomFloat(nhwc ? Shape{2, 9, 11, 3} : Shape{2, 3, 9, 11}, rng)});
     }
   }
+  for (int64_t include_pad : {0, 1}) {
+    for (const Case& k : std::vector<Case>{{3, 1, 1, 1, 0}, {3, 2, 1, 1, 1}, {2, 2, 0, 1, 0}}) {
+      Node node = MakeNode("AveragePool", 11);
+      SetInts(node, "kernel_shape", {k.k, k.k});
+      SetInts(node, "strides", {k.stride, k.stride});
+      SetInts(node, "pads", {k.pad, k.pad, k.pad, k.pad});
+      SetInt(node, "ceil_mode", k.ceil);
+      SetInt(node, "count_include_pad", include_pad);
+      SCOPED_TRACE("AveragePool kernel " + std::to_string(k.k) + " include_pad " + std::to_string(include_pad));
+      Compare(node, {RandomFloat({2, 3, 9, 10}, rng)});
+    }
+  }
+  Compare(MakeNode("GlobalAveragePool", 1), {RandomFloat({2, 5, 7, 6}, rng)});
+  Compare(MakeNode("GlobalMaxPool", 1), {RandomFloat({2, 5, 7, 6}, rng)});
   // The Indices output stays on the CPU.
   Node with_indices = MakeNode("MaxPool", 12, 2);
   SetInts(with_indices, "kernel_shape", {2, 2});

@@ -1,5 +1,5 @@
-// 2-D convolution and max pooling on OpenCL, for NCHW (Conv, MaxPool) and for the NHWC nodes
-// of the layout pass (parallax::NhwcConv, parallax::NhwcMaxPool).
+// 2-D convolution and pooling on OpenCL, for NCHW (Conv, MaxPool, AveragePool, GlobalAveragePool,
+// GlobalMaxPool) and for the NHWC nodes of the layout pass (parallax::NhwcConv, NhwcMaxPool).
 //
 // Conv with one group: "im2col" writes the patch matrix col[P, K] (P = N·OH·OW output pixels,
 // K = C·KH·KW, in W's (c, ky, kx) order), then CLBlast's SGEMM multiplies it with W [M, K]:
@@ -7,8 +7,9 @@
 // (e.g. depthwise) convolutions, and patch matrices above kMaxColFloats, run "conv_direct",
 // one work-item per output element. The bias and the fused activation are the "activate"
 // kernel (elementwise.cc), with the bias indexed per channel of either layout.
-// MaxPool: "max_pool", one work-item per output element, max over the in-bounds taps (as the
-// CPU kernels: padding never wins, NaN does not propagate past a larger element).
+// Pooling: "pool", one work-item per output element. Max over the in-bounds taps (as the CPU
+// kernels: padding never wins); average divides by the CPU kernel's count (in-bounds taps, or
+// with count_include_pad those inside the padded input). Global pools are one window.
 #include <clblast_c.h>
 
 #include <string>
@@ -26,7 +27,19 @@ typedef struct {
   int m, oh, ow;      /* output channels and size */
   int kh, kw, sh, sw, dh, dw, ph, pw;
   int group, nhwc;
+  int pe_h, pe_w;           /* pads at the end (pooling) */
+  int avg, include_pad;     /* pooling: average instead of max; count_include_pad */
 } ConvGeom;
+
+/* Taps k in [0, ksize) with 0 <= o*s - pb + k*d < in. */
+int px_taps(int o, int s, int pb, int d, int ksize, int in) {
+  int n = 0;
+  for (int k = 0; k < ksize; ++k) {
+    const int i = o * s - pb + k * d;
+    n += i >= 0 && i < in;
+  }
+  return n;
+}
 
 float px_load(__global const float* x, ConvGeom g, int n, int c, int iy, int ix) {
   if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) return 0.0f;
@@ -68,8 +81,8 @@ __kernel void conv_direct(__global const float* x, __global const float* w, __gl
   y[i] = acc;
 }
 
-/* g.m = g.c (channels pass through). */
-__kernel void max_pool(__global const float* x, __global float* y, int total, ConvGeom g) {
+/* Max or average pooling; g.m = g.c (channels pass through). */
+__kernel void pool(__global const float* x, __global float* y, int total, ConvGeom g) {
   const int i = get_global_id(0);
   if (i >= total) return;
   int c, ox, oy, n;
@@ -78,7 +91,7 @@ __kernel void max_pool(__global const float* x, __global float* y, int total, Co
   } else {
     ox = i % g.ow; oy = (i / g.ow) % g.oh; c = (i / (g.ow * g.oh)) % g.c; n = i / (g.ow * g.oh * g.c);
   }
-  float best = -INFINITY;
+  float best = -INFINITY, sum = 0.0f;
   for (int ky = 0; ky < g.kh; ++ky) {
     const int iy = oy * g.sh - g.ph + ky * g.dh;
     if (iy < 0 || iy >= g.h) continue;
@@ -87,9 +100,20 @@ __kernel void max_pool(__global const float* x, __global float* y, int total, Co
       if (ix < 0 || ix >= g.w) continue;
       const float v = g.nhwc ? x[((n * g.h + iy) * g.w + ix) * g.c + c] : x[((n * g.c + c) * g.h + iy) * g.w + ix];
       best = best < v ? v : best;
+      sum += v;
     }
   }
-  y[i] = best;
+  if (!g.avg) {
+    y[i] = best;
+    return;
+  }
+  /* The divisor as the CPU kernel counts it: in-bounds taps, or with count_include_pad the taps
+     inside the padded input. */
+  const int cy = g.include_pad ? px_taps(oy, g.sh, 0, g.dh, g.kh, g.h + g.ph + g.pe_h)
+                               : px_taps(oy, g.sh, g.ph, g.dh, g.kh, g.h);
+  const int cx = g.include_pad ? px_taps(ox, g.sw, 0, g.dw, g.kw, g.w + g.pw + g.pe_w)
+                               : px_taps(ox, g.sw, g.pw, g.dw, g.kw, g.w);
+  y[i] = cy * cx > 0 ? sum * (1.0f / (float)cy) * (1.0f / (float)cx) : 0.0f;
 }
 )CLC";
 
@@ -103,6 +127,8 @@ struct ConvGeom {
   int32_t m = 0, oh = 0, ow = 0;
   int32_t kh = 0, kw = 0, sh = 0, sw = 0, dh = 0, dw = 0, ph = 0, pw = 0;
   int32_t group = 1, nhwc = 0;
+  int32_t pe_h = 0, pe_w = 0;
+  int32_t avg = 0, include_pad = 0;
 };
 
 bool IsNhwc(const Node& node) { return node.domain == "parallax"; }
@@ -198,33 +224,50 @@ Status ConvRun(ClRuntime& rt, const Node& node, const std::vector<const Tensor*>
   return RunActivation(rt, *y, *y, bias, g.m, total, act, g.nhwc ? 1 : pixels);
 }
 
-// MaxPool geometry in ConvGeom (m = c); false for what "max_pool" does not run.
+bool IsGlobal(const Node& node) { return node.op_type.rfind("Global", 0) == 0; }
+bool IsAverage(const Node& node) { return node.op_type.find("Average") != std::string::npos; }
+
+// Pooling geometry in ConvGeom (m = c); false for what "pool" does not run. Global pools are
+// one window over the whole image.
 bool PoolGeometry(const Node& node, const Shape& x, ConvGeom* g) {
   if (x.size() != 4) return false;
   const bool nhwc = IsNhwc(node);
   const Shape nchw = nhwc ? Shape{x[0], x[3], x[1], x[2]} : x;
-  const std::vector<int64_t> kernel = node.GetInts("kernel_shape");
-  const int64_t ceil_mode = node.GetInt("ceil_mode", 0);
-  if (kernel.size() != 2 || (ceil_mode != 0 && ceil_mode != 1)) return false;
-  StatusOr<ops::SpatialGeometry> sg = ops::ComputeConvGeometry(node, {nchw[2], nchw[3]}, kernel, ceil_mode != 0);
-  if (!sg.ok()) return false;
-  const int64_t vals[] = {nchw[0], nchw[1], nchw[2], nchw[3], sg->out[0], sg->out[1], kernel[0], kernel[1],
-                          sg->stride[0], sg->stride[1], sg->dilation[0], sg->dilation[1], sg->pad_begin[0],
-                          sg->pad_begin[1]};
+  ops::SpatialGeometry sg;
+  if (IsGlobal(node)) {
+    sg.kernel = {nchw[2], nchw[3]};
+    sg.stride = sg.dilation = {1, 1};
+    sg.pad_begin = sg.pad_end = {0, 0};
+    sg.out = {1, 1};
+  } else {
+    const std::vector<int64_t> kernel = node.GetInts("kernel_shape");
+    const int64_t ceil_mode = node.GetInt("ceil_mode", 0);
+    if (kernel.size() != 2 || (ceil_mode != 0 && ceil_mode != 1)) return false;
+    // AveragePool has dilations from opset 19 only.
+    const bool dilations = !IsAverage(node) || node.opset >= 19;
+    StatusOr<ops::SpatialGeometry> r = ops::ComputeConvGeometry(node, {nchw[2], nchw[3]}, kernel, ceil_mode != 0, dilations);
+    if (!r.ok()) return false;
+    sg = std::move(r).value();
+  }
+  const int64_t include_pad = node.GetInt("count_include_pad", 0);
+  if (include_pad != 0 && include_pad != 1) return false;
+  const int64_t vals[] = {nchw[0], nchw[1], nchw[2], nchw[3], sg.out[0], sg.out[1], sg.kernel[0], sg.kernel[1],
+                          sg.stride[0], sg.stride[1], sg.dilation[0], sg.dilation[1], sg.pad_begin[0],
+                          sg.pad_begin[1], sg.pad_end[0], sg.pad_end[1], nchw[2] + sg.pad_begin[0] + sg.pad_end[0],
+                          nchw[3] + sg.pad_begin[1] + sg.pad_end[1]};
   for (int64_t v : vals) {
     if (!Fits32(v)) return false;
   }
-  *g = ConvGeom{static_cast<int32_t>(nchw[0]), static_cast<int32_t>(nchw[1]), static_cast<int32_t>(nchw[2]),
-                static_cast<int32_t>(nchw[3]), static_cast<int32_t>(nchw[1]), static_cast<int32_t>(sg->out[0]),
-                static_cast<int32_t>(sg->out[1]), static_cast<int32_t>(kernel[0]), static_cast<int32_t>(kernel[1]),
-                static_cast<int32_t>(sg->stride[0]), static_cast<int32_t>(sg->stride[1]),
-                static_cast<int32_t>(sg->dilation[0]), static_cast<int32_t>(sg->dilation[1]),
-                static_cast<int32_t>(sg->pad_begin[0]), static_cast<int32_t>(sg->pad_begin[1]), 1, nhwc ? 1 : 0};
+  auto i32 = [](int64_t v) { return static_cast<int32_t>(v); };
+  *g = ConvGeom{i32(nchw[0]), i32(nchw[1]), i32(nchw[2]), i32(nchw[3]), i32(nchw[1]), i32(sg.out[0]), i32(sg.out[1]),
+                i32(sg.kernel[0]), i32(sg.kernel[1]), i32(sg.stride[0]), i32(sg.stride[1]), i32(sg.dilation[0]),
+                i32(sg.dilation[1]), i32(sg.pad_begin[0]), i32(sg.pad_begin[1]), 1, nhwc ? 1 : 0,
+                i32(sg.pad_end[0]), i32(sg.pad_end[1]), IsAverage(node) ? 1 : 0, i32(include_pad)};
   return true;
 }
 
-bool MaxPoolSupports(const Node& node, const std::vector<ValueInfo>& in) {
-  // One output: the Indices output (MaxPool's second) stays on the CPU.
+bool PoolSupports(const Node& node, const std::vector<ValueInfo>& in) {
+  // One output: MaxPool's Indices output stays on the CPU.
   if (in.size() != 1 || !IsDenseFloat(in, 0) || node.outputs.size() != 1) return false;
   if (node.GetInt("storage_order", 0) != 0) return false;
   ConvGeom g;
@@ -233,15 +276,15 @@ bool MaxPoolSupports(const Node& node, const std::vector<ValueInfo>& in) {
   return n > 0 && n <= INT32_MAX;
 }
 
-Status MaxPoolRun(ClRuntime& rt, const Node& node, const std::vector<const Tensor*>& in,
-                  const std::vector<Tensor*>& out, ClIo& io) {
+Status PoolRun(ClRuntime& rt, const Node& node, const std::vector<const Tensor*>& in,
+               const std::vector<Tensor*>& out, ClIo& io) {
   ConvGeom g;
   if (!PoolGeometry(node, in[0]->shape(), &g)) return Internal("shapes changed since Supports");
   PX_RETURN_IF_ERROR(CheckOutput(node, out, 0, ConvOut(g)));
   PX_ASSIGN_OR_RETURN(const ClBuffer* x, io.Input(0));
   PX_ASSIGN_OR_RETURN(const ClBuffer* y, io.Output(0));
   const int64_t total = out[0]->numel();
-  return rt.Launch("max_pool", {static_cast<size_t>(total)}, {}, *x, *y, static_cast<int32_t>(total), g);
+  return rt.Launch("pool", {static_cast<size_t>(total)}, {}, *x, *y, static_cast<int32_t>(total), g);
 }
 
 }  // namespace
@@ -250,8 +293,11 @@ std::vector<ClOp> ConvPoolClOps() {
   return {
       {"Conv", "", 1, ConvSupports, ConvRun},
       {"NhwcConv", "parallax", 1, ConvSupports, ConvRun},
-      {"MaxPool", "", 1, MaxPoolSupports, MaxPoolRun},
-      {"NhwcMaxPool", "parallax", 1, MaxPoolSupports, MaxPoolRun},
+      {"MaxPool", "", 1, PoolSupports, PoolRun},
+      {"NhwcMaxPool", "parallax", 1, PoolSupports, PoolRun},
+      {"AveragePool", "", 1, PoolSupports, PoolRun},
+      {"GlobalAveragePool", "", 1, PoolSupports, PoolRun},
+      {"GlobalMaxPool", "", 1, PoolSupports, PoolRun},
   };
 }
 
