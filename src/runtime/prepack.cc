@@ -6,11 +6,22 @@
 namespace parallax {
 namespace {
 
-// Readers pack a weight the same way when they share the prepack function and the attributes
-// that change it (Gemm's transA, transB, alpha; absent on MatMul).
+// Two readers may share one packed copy when the same prepack function would see the same
+// node: same op and the same attributes (a conservative rule: the packing may read any of
+// them, e.g. Gemm's transB and alpha). Tensor and graph attributes never compare equal.
+bool SameAttribute(const Attribute& a, const Attribute& b) {
+  using K = Attribute::Kind;
+  if (a.kind != b.kind || a.kind == K::kTensor || a.kind == K::kGraph) return false;
+  return a.f == b.f && a.i == b.i && a.s == b.s && a.floats == b.floats && a.ints == b.ints &&
+         a.strings == b.strings;
+}
+
 bool SamePacking(const Node& a, const Node& b, PrepackFn fa, PrepackFn fb) {
-  return fa == fb && a.GetInt("transA", 0) == b.GetInt("transA", 0) &&
-         a.GetInt("transB", 0) == b.GetInt("transB", 0) && a.GetFloat("alpha", 1.0f) == b.GetFloat("alpha", 1.0f);
+  if (fa != fb || a.op_type != b.op_type || a.domain != b.domain || a.attrs.size() != b.attrs.size()) return false;
+  for (auto ia = a.attrs.begin(), ib = b.attrs.begin(); ia != a.attrs.end(); ++ia, ++ib) {
+    if (ia->first != ib->first || !SameAttribute(ia->second, ib->second)) return false;
+  }
+  return true;
 }
 
 // Values computable from initializers alone: BuildPlan folds their producers, so a weight read

@@ -89,6 +89,37 @@ TEST(Prepack, PacksOnlyWeightsEveryReaderPacksAndKeepsResults) {
   for (int64_t i = 0; i < want5[0].numel(); ++i) EXPECT_NEAR(got5[0].data<float>()[i], want5[0].data<float>()[i], 1e-5f);
 }
 
+// A weight read by two Gemms packs once only when they would pack it alike: with different
+// transB (or alpha) it stays unpacked, and both products stay right.
+TEST(Prepack, ReadersWithDifferentAttributesDoNotSharePacking) {
+  if (!PackedGemmAvailable()) GTEST_SKIP() << "no packed-GEMM kernel on this CPU";
+  for (bool same : {true, false}) {
+    Graph g;
+    ValueId x = g.AddValue("x");
+    g.inputs = {x};
+    ValueId w = Const(g, "w", Random({6, 6}, 11));
+    ValueId y1 = g.AddValue("y1"), y2 = g.AddValue("y2");
+    NodeId a = g.AddNode("Gemm", "gemm_a", {x, w}, {y1});
+    NodeId b = g.AddNode("Gemm", "gemm_b", {x, w}, {y2});
+    SetAttr(g.nodes[a], "transB", 0, 1, false);
+    SetAttr(g.nodes[b], "transB", 0, same ? 1 : 0, false);
+    g.outputs = {y1, y2};
+    g.opsets[""] = 17;
+    for (Node& n : g.nodes) n.opset = 17;
+    ASSERT_TRUE(g.Link().ok());
+    Graph plain = g;
+    PrepackStats stats;
+    ASSERT_TRUE(PrepackConstantWeights(&g, &stats).ok());
+    EXPECT_EQ(stats.weights, same ? 1 : 0) << (same ? "same attributes" : "transB differs");
+    const Tensor in = Random({3, 6}, 12);
+    const std::vector<Tensor> want = RunGraph(plain, {in}), got = RunGraph(g, {in});
+    ASSERT_EQ(got.size(), 2u);
+    for (size_t o = 0; o < 2; ++o) {
+      for (int64_t i = 0; i < want[o].numel(); ++i) EXPECT_NEAR(got[o].data<float>()[i], want[o].data<float>()[i], 1e-5f);
+    }
+  }
+}
+
 TEST(Prepack, DynamicStepsReadTheirPackedWeight) {
   if (!PackedGemmAvailable()) GTEST_SKIP() << "no packed-GEMM kernel on this CPU";
   // x ─NonZero─Transpose─Cast─ rows [n, 2] (data-dependent n) ─MatMul(·, w)─ y: a dynamic step.
