@@ -107,6 +107,11 @@ struct ClActivationParams {
 Status RunActivation(ClRuntime& rt, const ClBuffer& in, const ClBuffer& out, const ClBuffer* bias,
                      int64_t cols, int64_t n, const ClActivationParams& act, int64_t inner = 1);
 
+// C = alpha op(A) op(B) + beta C with CLBlast (row-major; offsets in floats; lda/ldb/ldc dense).
+Status Sgemm(ClRuntime& rt, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
+             const ClBuffer& a, int64_t a_off, const ClBuffer& b, int64_t b_off, float beta,
+             const ClBuffer& c, int64_t c_off);
+
 // The fused "activation" attribute of FusedMatMul, Conv and NhwcConv (ops::ParseActivation) as
 // a kernel code; false for one the kernels do not have.
 bool FusedActivation(const Node& node, ClActivationParams* p);

@@ -10,8 +10,6 @@
 // Pooling: "pool", one work-item per output element. Max over the in-bounds taps (as the CPU
 // kernels: padding never wins); average divides by the CPU kernel's count (in-bounds taps, or
 // with count_include_pad those inside the padded input). Global pools are one window.
-#include <clblast_c.h>
-
 #include <string>
 #include <vector>
 
@@ -30,6 +28,15 @@ typedef struct {
   int pe_h, pe_w;           /* pads at the end (pooling) */
   int avg, include_pad;     /* pooling: average instead of max; count_include_pad */
 } ConvGeom;
+
+/* Splits output index i into (n, channel, oy, ox) for the layout, with `ch` channels. */
+void px_decode(int i, ConvGeom g, int ch, int* n, int* c, int* oy, int* ox) {
+  if (g.nhwc) {
+    *c = i % ch; *ox = (i / ch) % g.ow; *oy = (i / (ch * g.ow)) % g.oh; *n = i / (ch * g.ow * g.oh);
+  } else {
+    *ox = i % g.ow; *oy = (i / g.ow) % g.oh; *c = (i / (g.ow * g.oh)) % ch; *n = i / (g.ow * g.oh * ch);
+  }
+}
 
 /* Taps k in [0, ksize) with 0 <= o*s - pb + k*d < in. */
 int px_taps(int o, int s, int pb, int d, int ksize, int in) {
@@ -63,11 +70,7 @@ __kernel void conv_direct(__global const float* x, __global const float* w, __gl
   const int i = get_global_id(0);
   if (i >= total) return;
   int m, ox, oy, n;
-  if (g.nhwc) {
-    m = i % g.m; ox = (i / g.m) % g.ow; oy = (i / (g.m * g.ow)) % g.oh; n = i / (g.m * g.ow * g.oh);
-  } else {
-    ox = i % g.ow; oy = (i / g.ow) % g.oh; m = (i / (g.ow * g.oh)) % g.m; n = i / (g.ow * g.oh * g.m);
-  }
+  px_decode(i, g, g.m, &n, &m, &oy, &ox);
   const int cg = g.c / g.group, mg = g.m / g.group, c0 = (m / mg) * cg;
   float acc = 0.0f;
   for (int c = 0; c < cg; ++c) {
@@ -86,11 +89,7 @@ __kernel void pool(__global const float* x, __global float* y, int total, ConvGe
   const int i = get_global_id(0);
   if (i >= total) return;
   int c, ox, oy, n;
-  if (g.nhwc) {
-    c = i % g.c; ox = (i / g.c) % g.ow; oy = (i / (g.c * g.ow)) % g.oh; n = i / (g.c * g.ow * g.oh);
-  } else {
-    ox = i % g.ow; oy = (i / g.ow) % g.oh; c = (i / (g.ow * g.oh)) % g.c; n = i / (g.ow * g.oh * g.c);
-  }
+  px_decode(i, g, g.c, &n, &c, &oy, &ox);
   float best = -INFINITY, sum = 0.0f;
   for (int ky = 0; ky < g.kh; ++ky) {
     const int iy = oy * g.sh - g.ph + ky * g.dh;
@@ -176,19 +175,6 @@ bool ConvSupports(const Node& node, const std::vector<ValueInfo>& in) {
   return in.size() < 3 || IsOmitted(in, 2) || (IsDenseFloat(in, 2) && in[2].shape == Shape{g.m});
 }
 
-Status Sgemm(ClRuntime& rt, bool tb, int64_t M, int64_t N, int64_t K, const ClBuffer& a, int64_t a_off,
-             const ClBuffer& b, int64_t b_off, const ClBuffer& c, int64_t c_off) {
-  const CLBlastStatusCode st =
-      CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, tb ? CLBlastTransposeYes : CLBlastTransposeNo, M, N,
-                   K, 1.0f, a.get(), a_off, K, b.get(), b_off, tb ? K : N, 0.0f, c.get(), c_off, N, rt.queue(),
-                   nullptr);
-  if (st != CLBlastSuccess) {
-    return Internal("CLBlastSgemm failed with status " + std::to_string(st) + " (M=" + std::to_string(M) +
-                    " N=" + std::to_string(N) + " K=" + std::to_string(K) + ")");
-  }
-  return Status::Ok();
-}
-
 Status ConvRun(ClRuntime& rt, const Node& node, const std::vector<const Tensor*>& in,
                const std::vector<Tensor*>& out, ClIo& io) {
   ConvGeom g;
@@ -203,10 +189,10 @@ Status ConvRun(ClRuntime& rt, const Node& node, const std::vector<const Tensor*>
     PX_ASSIGN_OR_RETURN(ClBuffer col, rt.Allocate(P * K));
     PX_RETURN_IF_ERROR(rt.Launch("im2col", {static_cast<size_t>(P * K)}, {}, *x, col, static_cast<int32_t>(P * K), g));
     if (g.nhwc) {
-      PX_RETURN_IF_ERROR(Sgemm(rt, true, P, g.m, K, col, 0, *w, 0, *y, 0));
+      PX_RETURN_IF_ERROR(Sgemm(rt, false, true, P, g.m, K, 1.0f, col, 0, *w, 0, 0.0f, *y, 0));
     } else {
       for (int64_t n = 0; n < g.n; ++n) {
-        PX_RETURN_IF_ERROR(Sgemm(rt, true, g.m, pixels, K, *w, 0, col, n * pixels * K, *y, n * g.m * pixels));
+        PX_RETURN_IF_ERROR(Sgemm(rt, false, true, g.m, pixels, K, 1.0f, *w, 0, col, n * pixels * K, 0.0f, *y, n * g.m * pixels));
       }
     }
   } else {

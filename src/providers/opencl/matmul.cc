@@ -51,21 +51,6 @@ bool MatMulShapes(const Shape& a, const Shape& b, MatMulDims* d) {
   return n > 0 && n <= INT32_MAX;
 }
 
-Status Sgemm(ClRuntime& rt, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
-             const ClBuffer& a, int64_t a_off, const ClBuffer& b, int64_t b_off, float beta,
-             const ClBuffer& c, int64_t c_off) {
-  const CLBlastStatusCode st = CLBlastSgemm(
-      CLBlastLayoutRowMajor, ta ? CLBlastTransposeYes : CLBlastTransposeNo,
-      tb ? CLBlastTransposeYes : CLBlastTransposeNo, M, N, K, alpha, a.get(), a_off, ta ? M : K,
-      b.get(), b_off, tb ? K : N, beta, c.get(), c_off, N, rt.queue(), nullptr);
-  if (st != CLBlastSuccess) {
-    return Internal("CLBlastSgemm failed with status " + std::to_string(st) +
-                    " (M=" + std::to_string(M) + " N=" + std::to_string(N) +
-                    " K=" + std::to_string(K) + ")");
-  }
-  return Status::Ok();
-}
-
 // C = A B for every output batch (C holds NumElements(d.out) floats).
 Status BatchedSgemm(ClRuntime& rt, const MatMulDims& d, const ClBuffer& a, const ClBuffer& b,
                     const ClBuffer& c) {
@@ -188,6 +173,21 @@ Status GemmRun(ClRuntime& rt, const Node& node, const std::vector<const Tensor*>
 }
 
 }  // namespace
+
+Status Sgemm(ClRuntime& rt, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
+             const ClBuffer& a, int64_t a_off, const ClBuffer& b, int64_t b_off, float beta,
+             const ClBuffer& c, int64_t c_off) {
+  const CLBlastStatusCode st = CLBlastSgemm(
+      CLBlastLayoutRowMajor, ta ? CLBlastTransposeYes : CLBlastTransposeNo,
+      tb ? CLBlastTransposeYes : CLBlastTransposeNo, M, N, K, alpha, a.get(), a_off, ta ? M : K,
+      b.get(), b_off, tb ? K : N, beta, c.get(), c_off, N, rt.queue(), nullptr);
+  if (st != CLBlastSuccess) {
+    return Internal("CLBlastSgemm failed with status " + std::to_string(st) +
+                    " (M=" + std::to_string(M) + " N=" + std::to_string(N) +
+                    " K=" + std::to_string(K) + ")");
+  }
+  return Status::Ok();
+}
 
 bool FusedActivation(const Node& node, ClActivationParams* p) {
   StatusOr<ops::Activation> act = ops::ParseActivation(node);
