@@ -44,7 +44,8 @@ struct SessionOptions {
   // RLIMIT_AS) less `memory_margin` of it.
   size_t memory_budget = 0;
   double memory_margin = 0.10;
-  // Accelerator: "" (CPU only), "opencl" or "opencl:N" (device N of all OpenCL platforms).
+  // Accelerator: "" (CPU only), "opencl" or "opencl:N" (device N of all OpenCL platforms), or
+  // "cpu" (the CPU kernels behind the provider interface: the heterogeneous path, no device).
   // When the device cannot be opened the session runs on the CPU and accelerator_note() says
   // why. Nodes go to the accelerator when the provider supports them, the op is in
   // `accelerator_ops` (a capability profile file; "" = everything the provider runs), and —

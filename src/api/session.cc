@@ -91,10 +91,15 @@ Status OpenAccelerator(const SessionOptions& o, Session::Impl* impl) {
     impl->device = std::move(dev);
   }
   if (o.accelerator.empty()) return Status::Ok();
+  if (o.accelerator == "cpu") {  // the CPU kernels behind the provider interface
+    impl->provider = CreateCpuProvider();
+    impl->accelerator = impl->provider->name();
+    return Status::Ok();
+  }
   int index = 0;
   if (o.accelerator.rfind("opencl", 0) != 0 ||
       (o.accelerator.size() > 6 && (o.accelerator[6] != ':' || o.accelerator.size() == 7))) {
-    return InvalidArgument("unknown accelerator '" + o.accelerator + "' (expected opencl or opencl:N)");
+    return InvalidArgument("unknown accelerator '" + o.accelerator + "' (expected opencl, opencl:N or cpu)");
   }
   if (o.accelerator.size() > 7) {
     const std::string num = o.accelerator.substr(7);

@@ -103,4 +103,8 @@ class ExecutionProvider {
 // create a context or compile the kernels. Never crashes for a missing device.
 StatusOr<std::unique_ptr<ExecutionProvider>> CreateOpenClProvider(int device_index);
 
+// The CPU provider (cpu_provider.cc): the CPU kernels behind this interface, for
+// `--accelerator cpu` (the heterogeneous path without a device; host memory is its memory).
+std::unique_ptr<ExecutionProvider> CreateCpuProvider();
+
 }  // namespace parallax

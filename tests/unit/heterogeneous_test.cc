@@ -61,6 +61,48 @@ INSTANTIATE_TEST_SUITE_P(Zoo, Heterogeneous,
                          ::testing::Values("distilbert_tiny", "whisper_encoder_tiny", "clip_text_tiny",
                                            "swinv2_tiny_tiny"));
 
+// The CPU provider: the heterogeneous path (placement, operand placement, provider calls)
+// with the CPU kernels as the device, so it is tested where no OpenCL device exists.
+class CpuProviderZoo : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CpuProviderZoo, MatchesOrtAndModesAgree) {
+  const fs::path dir = kRoot / "tests/models" / GetParam();
+  const NamedTensors feeds = ReadInputs(dir);
+  std::vector<NamedTensors> results;
+  for (ExecutionMode mode : {ExecutionMode::kSequential, ExecutionMode::kParallel}) {
+    SessionOptions o;
+    o.threads = 2;
+    o.mode = mode;
+    o.all_branches_concurrent = true;
+    o.accelerator = "cpu";
+    auto s = Session::Load((dir / "model.onnx").string(), o);
+    ASSERT_TRUE(s.ok()) << s.status().message();
+    EXPECT_EQ((*s)->accelerator(), "cpu");
+    auto stats = (*s)->Plan(feeds);
+    ASSERT_TRUE(stats.ok()) << stats.status().message();
+    EXPECT_GT(stats->accelerator_steps, 0u);
+    auto out = (*s)->Run(feeds);
+    ASSERT_TRUE(out.ok()) << out.status().message();
+    for (const auto& [name, got] : *out) {
+      auto want = ReadNpyFile((dir / "outputs" / (name + ".npy")).string()).value();
+      ASSERT_EQ(got.shape(), want.shape()) << name;
+      EXPECT_LE(NormalizedError(got, want), 1e-4) << name;
+    }
+    EXPECT_EQ((*s)->accelerator_stats().steps, static_cast<int64_t>(stats->accelerator_steps));
+    results.push_back(std::move(out).value());
+  }
+  for (size_t i = 0; i < results[0].size(); ++i) {
+    const Tensor& a = results[0][i].second;
+    const Tensor& b = results[1][i].second;
+    ASSERT_EQ(a.nbytes(), b.nbytes());
+    EXPECT_EQ(std::memcmp(a.raw(), b.raw(), a.nbytes()), 0) << results[0][i].first;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Zoo, CpuProviderZoo,
+                         ::testing::Values("yolov8n_tiny", "distilbert_tiny", "whisper_encoder_tiny",
+                                           "clip_text_tiny", "swinv2_tiny_tiny", "yolov8n_nms_tiny"));
+
 TEST(HeterogeneousSetup, CapabilityProfileRestrictsPlacement) {
   const fs::path dir = kRoot / "tests/models/distilbert_tiny";
   const NamedTensors feeds = ReadInputs(dir);

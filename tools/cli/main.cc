@@ -34,7 +34,7 @@ int Main(int argc, char** argv) {
     cmd->add_flag("--all-branches", all_branches,
                   "run every multi-branch layer concurrently, even where the cost model predicts a loss");
     cmd->add_flag("--verbose,-v", verbose, "print the plan and what the scheduler did");
-    cmd->add_option("--accelerator", accelerator, "opencl or opencl:N (device N of all OpenCL platforms)");
+    cmd->add_option("--accelerator", accelerator, "opencl or opencl:N (device N of all OpenCL platforms), or cpu (the CPU kernels behind the provider interface)");
     cmd->add_option("--accelerator-ops", ops_path,
                     "accelerator op profile: a path, or a name in profiles/accelerators (mobile-gpu)");
     cmd->add_option("--device", device_path,
