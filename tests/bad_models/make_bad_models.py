@@ -236,6 +236,11 @@ def main():
     save("matmul_inner_mismatch",
          model([helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")], outputs=[vi("y", None)],
                inits=[mw]), "run", "MatMul node 'mm'")
+    # Found by fuzz_loader: an empty opset-10 scales input read a missing sizes list.
+    empty_scales = helper.make_tensor("sc", TensorProto.FLOAT, [0], [])
+    save("resize_empty_scales",
+         model([helper.make_node("Resize", ["x", "sc"], ["y"], name="rsz")], outputs=[vi("y", None)],
+               inits=[empty_scales], opset=10), "run", "input 'scales' is empty")
     save("concat_axis_out_of_range",
          model([helper.make_node("Concat", ["x", "x"], ["y"], name="cat", axis=5)],
                outputs=[vi("y", None)]), "run", "Concat node 'cat'")

@@ -133,6 +133,11 @@ TEST(ResizeTest, UpsampleAndErrors) {
   EXPECT_FALSE(RunKernel(r, {x, Tensor(), Scales({1, 1, 2, 2}), Int64Tensor({4}, {1, 1, 4, 4})}).ok());
   SetString(r, "mode", "bogus");
   EXPECT_FALSE(RunKernel(r, {x, Tensor(), Scales({1, 1, 2, 2})}).ok());
+  // An empty scales input of the opset-10 form (found by fuzz_loader: it read an empty sizes).
+  auto empty = RunKernel(MakeNode("Resize", 10), {x, FloatTensor({0}, {})});
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.status().message().find("'scales' is empty"), std::string::npos) << empty.status().message();
+  EXPECT_FALSE(RunKernel(MakeNode("Upsample", 9), {x, FloatTensor({0}, {})}).ok());
 }
 
 TEST(TopKTest, RandomWithTiesMatchesReference) {

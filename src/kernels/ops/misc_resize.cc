@@ -70,6 +70,8 @@ StatusOr<ResizeParams> MakeParams(const Node& node, const Shape& in_shape,
       if (!has(1)) return InvalidArgument("input 'scales' is required");
       if (vals[1] == nullptr) return NeedsValue();
       PX_ASSIGN_OR_RETURN(scales, ReadFloats(*vals[1]));
+      // Found by fuzz_loader: an empty scales tensor fell through to the sizes path.
+      if (scales.empty()) return InvalidArgument("input 'scales' is empty");
     }
   } else {
     p.coord = node.GetString("coordinate_transformation_mode", "half_pixel");
