@@ -221,6 +221,68 @@ TEST(HeterogeneousSetup, ValuesStayOnTheDeviceAndConstantsUploadOnce) {
   }
 }
 
+// One constant C read by two Gemms with different M: each broadcasts it to its own [M, N] on
+// the device (the derived buffer is cached per node, not per value).
+TEST(HeterogeneousSetup, SharedConstantDerivedPerNode) {
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  m.add_opset_import()->set_version(17);
+  auto* g = m.mutable_graph();
+  g->set_name("shared_c");
+  auto add_io = [](onnx::ValueInfoProto* vi, const char* name, std::vector<int> dims) {
+    vi->set_name(name);
+    auto* tt = vi->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(onnx::TensorProto::FLOAT);
+    for (int d : dims) tt->mutable_shape()->add_dim()->set_dim_value(d);
+  };
+  add_io(g->add_input(), "x1", {2, 4});
+  add_io(g->add_input(), "x2", {3, 4});
+  add_io(g->add_output(), "y1", {2, 5});
+  add_io(g->add_output(), "y2", {3, 5});
+  auto* w = g->add_initializer();
+  w->set_name("W");
+  w->set_data_type(onnx::TensorProto::FLOAT);
+  w->add_dims(4);
+  w->add_dims(5);
+  for (int i = 0; i < 20; ++i) w->add_float_data(0.1f * static_cast<float>(i % 7) - 0.3f);
+  auto* c = g->add_initializer();
+  c->set_name("C");
+  c->set_data_type(onnx::TensorProto::FLOAT);
+  c->add_dims(5);
+  for (int i = 0; i < 5; ++i) c->add_float_data(static_cast<float>(i) + 1.0f);
+  for (const char* k : {"1", "2"}) {
+    auto* nd = g->add_node();
+    nd->set_op_type("Gemm");
+    nd->set_name(std::string("gemm") + k);
+    nd->add_input(std::string("x") + k);
+    nd->add_input("W");
+    nd->add_input("C");
+    nd->add_output(std::string("y") + k);
+  }
+  const std::string bytes = testing::Serialize(m);
+  NamedTensors feeds;
+  for (auto [name, rows] : {std::make_pair("x1", 2), std::make_pair("x2", 3)}) {
+    Tensor t = Tensor::Allocate(DataType::kFloat32, {rows, 4}).value();
+    for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = 0.25f * static_cast<float>(i % 5) - 0.5f;
+    feeds.emplace_back(name, t);
+  }
+  auto cpu = Session::LoadFromBytes(bytes.data(), bytes.size());
+  ASSERT_TRUE(cpu.ok()) << cpu.status().message();
+  auto want = (*cpu)->Run(feeds);
+  ASSERT_TRUE(want.ok()) << want.status().message();
+  SessionOptions o;
+  o.accelerator = "opencl";
+  auto s = Session::LoadFromBytes(bytes.data(), bytes.size(), o);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  if ((*s)->accelerator().empty()) PX_SKIP_WITHOUT_OPENCL((*s)->accelerator_note());
+  for (int run = 0; run < 2; ++run) {  // the second run reads the cached buffers
+    auto got = (*s)->Run(feeds);
+    ASSERT_TRUE(got.ok()) << got.status().message();
+    EXPECT_EQ((*s)->accelerator_stats().steps, 2 * (run + 1));
+    for (size_t i = 0; i < 2; ++i) EXPECT_LE(testing::NormalizedError((*got)[i].second, (*want)[i].second), 1e-6) << i;
+  }
+}
+
 TEST(HeterogeneousSetup, MissingDeviceRunsOnTheCpuAndBadNamesAreErrors) {
   const fs::path model = kRoot / "tests/models/yolov8n_tiny/model.onnx";
   SessionOptions o;

@@ -36,8 +36,8 @@ class ClIo {
   // Input i on the device: uploaded now, or the copy an earlier step or the plan cache kept.
   virtual StatusOr<const ClBuffer*> Input(size_t i) = 0;
   // A buffer made from input i on the host by `make` (e.g. a broadcast row of a scale); made
-  // and uploaded once per plan when input i is constant, else on every call. `tag` names the
-  // derivation among those of the same input.
+  // and uploaded once per plan and node when input i is constant, else on every call. `tag`
+  // names the derivation among those of the same input.
   using DeriveFn = std::vector<float> (*)(const Tensor& input, const Node& node,
                                           const std::vector<const Tensor*>& inputs);
   virtual StatusOr<const ClBuffer*> Derived(size_t i, int tag, DeriveFn make) = 0;

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <tuple>
 #include <unordered_map>
 #include <string>
 #include <vector>
@@ -46,7 +47,8 @@ Status CheckOutput(const Node& node, const std::vector<Tensor*>& outputs, size_t
 
 namespace {
 
-// A plan's device copies of its constant inputs (tag -1) and of buffers derived from them.
+// A plan's device copies of its constant inputs (tag -1, node null) and of buffers derived from
+// them (keyed by the node too: a derivation may depend on the node's other inputs' shapes).
 class ClPlanCache : public ProviderPlanCache {
  public:
   explicit ClPlanCache(std::shared_ptr<ClRuntime> rt) : rt_(std::move(rt)) {}
@@ -55,7 +57,7 @@ class ClPlanCache : public ProviderPlanCache {
   std::shared_ptr<ClRuntime> rt_;  // declared first: the context outlives the buffers
 
  public:
-  std::map<std::pair<ValueId, int>, ClBuffer> buffers;
+  std::map<std::tuple<ValueId, int, const Node*>, ClBuffer> buffers;
 };
 
 // One execution's values kept on the device, each with its remaining device readers.
@@ -95,7 +97,7 @@ class NodeIo : public ClIo {
       return in_[i] = it->second.buffer.get();
     }
     if (op.constant && op.value != kNoValue) {
-      auto key = std::make_pair(op.value, -1);
+      auto key = std::make_tuple(op.value, -1, static_cast<const Node*>(nullptr));
       auto it = run_.cache->buffers.find(key);
       if (it == run_.cache->buffers.end()) {
         PX_ASSIGN_OR_RETURN(ClBuffer b, Upload(ins_[i]->data<float>(), ins_[i]->numel()));
@@ -112,7 +114,7 @@ class NodeIo : public ClIo {
     if (i >= ins_.size() || ins_[i] == nullptr) return Internal("input " + std::to_string(i) + " is omitted");
     const ProviderOperand op = Operand(io_.inputs, i);
     if (op.constant && op.value != kNoValue) {
-      auto key = std::make_pair(op.value, tag);
+      auto key = std::make_tuple(op.value, tag, &node_);
       auto it = run_.cache->buffers.find(key);
       if (it == run_.cache->buffers.end()) {
         const std::vector<float> host = make(*ins_[i], node_, ins_);
