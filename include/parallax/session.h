@@ -93,10 +93,13 @@ struct PlanStats {
   size_t nodes_folded = 0;     // nodes evaluated at plan time
   size_t dynamic_values = 0;   // values whose size is only known at run time
   size_t accelerator_steps = 0;  // steps the accelerator runs
-  // Planned host<->device traffic of one run with an accelerator: activations copied to the
-  // device and back (values that only accelerator steps read stay there), and constants, which
-  // are uploaded once per plan. The "per op" figure is what copying every accelerator step's
-  // operands both ways would move.
+  // Planned host<->device traffic of one run with an accelerator, from operand sizes:
+  // activations copied to the device and back (values that only accelerator steps read stay
+  // there), and constants, which are uploaded once per plan. The "per op" figure is what
+  // copying every accelerator step's operands both ways would move. Estimates: a provider may
+  // upload a derived form instead (Gemm's C broadcast to [M, N], LayerNorm's scale row), read
+  // small parameter inputs on the host (Slice's starts, Resize's scales) and add tables of its
+  // own; AcceleratorStats counts what it actually moved.
   size_t accelerator_upload_bytes = 0, accelerator_download_bytes = 0;
   size_t accelerator_constant_bytes = 0;
   size_t accelerator_per_op_transfer_bytes = 0;

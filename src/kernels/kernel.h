@@ -120,6 +120,9 @@ struct KernelDef {
   // time and compute assigns *ctx.outputs[i] itself.
   bool allocates_outputs = false;
   PrepackFn prepack = nullptr;
+  // The attributes `prepack` reads (null-terminated; null = none): readers of one weight share
+  // its packed copy only when these agree (runtime/prepack.cc).
+  const char* const* prepack_attrs = nullptr;
 };
 
 }  // namespace parallax

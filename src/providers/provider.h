@@ -54,7 +54,8 @@ class ProviderPlanCache {
   virtual ~ProviderPlanCache() = default;
 };
 
-// One execution's device values. Destroying it waits for the device and frees them.
+// One execution's device values. Destroying it frees them (OpenCL releases a buffer after the
+// commands queued on it).
 class ProviderRun {
  public:
   virtual ~ProviderRun() = default;

@@ -6,20 +6,23 @@
 namespace parallax {
 namespace {
 
-// Two readers may share one packed copy when the same prepack function would see the same
-// node: same op and the same attributes (a conservative rule: the packing may read any of
-// them, e.g. Gemm's transB and alpha). Tensor and graph attributes never compare equal.
-bool SameAttribute(const Attribute& a, const Attribute& b) {
+// Two readers may share one packed copy when the same prepack function sees the same values of
+// the attributes it reads (KernelDef::prepack_attrs, e.g. Gemm's transA, transB and alpha).
+// Tensor and graph attributes never compare equal; absent and present differ.
+bool SameAttribute(const Attribute* a, const Attribute* b) {
   using K = Attribute::Kind;
-  if (a.kind != b.kind || a.kind == K::kTensor || a.kind == K::kGraph) return false;
-  return a.f == b.f && a.i == b.i && a.s == b.s && a.floats == b.floats && a.ints == b.ints &&
-         a.strings == b.strings;
+  if (a == nullptr || b == nullptr) return a == b;
+  if (a->kind != b->kind || a->kind == K::kTensor || a->kind == K::kGraph) return false;
+  return a->f == b->f && a->i == b->i && a->s == b->s && a->floats == b->floats && a->ints == b->ints &&
+         a->strings == b->strings;
 }
 
-bool SamePacking(const Node& a, const Node& b, PrepackFn fa, PrepackFn fb) {
-  if (fa != fb || a.op_type != b.op_type || a.domain != b.domain || a.attrs.size() != b.attrs.size()) return false;
-  for (auto ia = a.attrs.begin(), ib = b.attrs.begin(); ia != a.attrs.end(); ++ia, ++ib) {
-    if (ia->first != ib->first || !SameAttribute(ia->second, ib->second)) return false;
+bool SamePacking(const Node& a, const KernelDef& da, const Node& b, const KernelDef& db) {
+  if (da.prepack != db.prepack) return false;
+  for (const KernelDef* d : {&da, &db}) {
+    for (const char* const* k = d->prepack_attrs; k != nullptr && *k != nullptr; ++k) {
+      if (!SameAttribute(a.attr(*k), b.attr(*k))) return false;
+    }
   }
   return true;
 }
@@ -58,6 +61,7 @@ Status PrepackConstantWeights(Graph* g, PrepackStats* stats) {
     if (readers.empty()) continue;
     bool ok = true;
     PrepackFn first_fn = nullptr;
+    const KernelDef* first_def = nullptr;
     for (NodeId r : readers) {
       const Node& n = g->nodes[r];
       const KernelDef* def = FindKernel(n.op_type, n.domain, n.opset);
@@ -65,11 +69,14 @@ Status PrepackConstantWeights(Graph* g, PrepackStats* stats) {
       for (ValueId v : n.inputs) uses += v == w;
       const bool a_constant = n.inputs.empty() || n.inputs[0] == kNoValue || constant[n.inputs[0]];
       if (def == nullptr || def->prepack == nullptr || n.inputs.size() < 2 || n.inputs[1] != w || uses != 1 ||
-          a_constant || (first_fn && !SamePacking(g->nodes[readers[0]], n, first_fn, def->prepack))) {
+          a_constant || (first_def && !SamePacking(g->nodes[readers[0]], *first_def, n, *def))) {
         ok = false;
         break;
       }
-      if (!first_fn) first_fn = def->prepack;
+      if (!first_fn) {
+        first_fn = def->prepack;
+        first_def = def;
+      }
     }
     if (!ok) continue;
     std::shared_ptr<void> packed = first_fn(g->nodes[readers[0]], tensor);

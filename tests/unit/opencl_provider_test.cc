@@ -375,6 +375,21 @@ TEST_F(OpenClProviderTest, Pooling) {
       Compare(node, {RandomFloat({2, 3, 9, 10}, rng)});
     }
   }
+  // Dilations on AveragePool before opset 19, as the CPU kernel reads them.
+  Node dilated = MakeNode("AveragePool", 11);
+  SetInts(dilated, "kernel_shape", {2, 2});
+  SetInts(dilated, "dilations", {2, 2});
+  SetInts(dilated, "pads", {1, 1, 1, 1});
+  SetInts(dilated, "strides", {3, 3});
+  Compare(dilated, {RandomFloat({1, 2, 4, 4}, rng)});
+  // A MaxPool window wholly in the padding gives the CPU kernel's lowest float, not -inf.
+  for (bool nhwc : {false, true}) {
+    Node empty = nhwc ? ParallaxNode("NhwcMaxPool") : MakeNode("MaxPool", 12);
+    SetInts(empty, "kernel_shape", {1, 2});
+    SetInts(empty, "dilations", {1, 3});
+    SetInts(empty, "pads", {0, 4, 0, 0});
+    Compare(empty, {RandomFloat(nhwc ? Shape{1, 2, 4, 3} : Shape{1, 3, 2, 4}, rng)});
+  }
   Compare(MakeNode("GlobalAveragePool", 1), {RandomFloat({2, 5, 7, 6}, rng)});
   Compare(MakeNode("GlobalMaxPool", 1), {RandomFloat({2, 5, 7, 6}, rng)});
   // The Indices output stays on the CPU.

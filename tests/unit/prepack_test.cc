@@ -120,6 +120,39 @@ TEST(Prepack, ReadersWithDifferentAttributesDoNotSharePacking) {
   }
 }
 
+// MatMul's packing reads no attribute: a MatMul and a FusedMatMul with an activation share one
+// packed weight.
+TEST(Prepack, MatMulAndFusedMatMulShareAWeight) {
+  if (!PackedGemmAvailable()) GTEST_SKIP() << "no packed-GEMM kernel on this CPU";
+  Graph g;
+  ValueId x = g.AddValue("x");
+  g.inputs = {x};
+  ValueId w = Const(g, "w", Random({6, 5}, 13));
+  ValueId y1 = g.AddValue("y1"), y2 = g.AddValue("y2");
+  g.AddNode("MatMul", "mm", {x, w}, {y1});
+  NodeId f = g.AddNode("FusedMatMul", "fmm", {x, w}, {y2});
+  g.nodes[f].domain = "parallax";
+  Attribute act;
+  act.kind = Attribute::Kind::kString;
+  act.s = "Relu";
+  g.nodes[f].attrs["activation"] = act;
+  g.outputs = {y1, y2};
+  g.opsets[""] = 17;
+  g.opsets["parallax"] = 1;
+  for (Node& n : g.nodes) n.opset = n.domain.empty() ? 17 : 1;
+  ASSERT_TRUE(g.Link().ok());
+  Graph plain = g;
+  PrepackStats stats;
+  ASSERT_TRUE(PrepackConstantWeights(&g, &stats).ok());
+  EXPECT_EQ(stats.weights, 1);
+  const Tensor in = Random({4, 6}, 14);
+  const std::vector<Tensor> want = RunGraph(plain, {in}), got = RunGraph(g, {in});
+  ASSERT_EQ(got.size(), 2u);
+  for (size_t o = 0; o < 2; ++o) {
+    for (int64_t i = 0; i < want[o].numel(); ++i) EXPECT_NEAR(got[o].data<float>()[i], want[o].data<float>()[i], 1e-5f);
+  }
+}
+
 TEST(Prepack, DynamicStepsReadTheirPackedWeight) {
   if (!PackedGemmAvailable()) GTEST_SKIP() << "no packed-GEMM kernel on this CPU";
   // x ─NonZero─Transpose─Cast─ rows [n, 2] (data-dependent n) ─MatMul(·, w)─ y: a dynamic step.

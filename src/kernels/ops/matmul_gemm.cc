@@ -144,6 +144,7 @@ std::shared_ptr<PackedMatrix> PackGemmWeight(const Node& node, const Tensor& b) 
 }
 
 std::shared_ptr<void> PrepackGemmWeight(const Node& node, const Tensor& b) { return PackGemmWeight(node, b); }
+const char* const kGemmPackingAttrs[] = {"transA", "transB", "alpha", nullptr};
 
 // float32 with a constant B and no transA: PackedSgemm, alpha * B packed once per node, and
 // beta * C (any broadcast) added per block of Y as soon as it is done. False when that does
@@ -202,7 +203,7 @@ Status GemmCompute(KernelContext& ctx) {
 
 std::vector<KernelDef> GemmRows() {
   return {
-      {"Gemm", "", 1, 0, GemmInfer, GemmCompute, -1, false, false, PrepackGemmWeight},
+      {"Gemm", "", 1, 0, GemmInfer, GemmCompute, -1, false, false, PrepackGemmWeight, kGemmPackingAttrs},
   };
 }
 

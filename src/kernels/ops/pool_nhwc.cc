@@ -3,7 +3,7 @@
 // strides, pads, auto_pad, dilations, ceil_mode); one output, no Indices. Each output pixel is
 // a running max over its window of contiguous C-vectors.
 #include <algorithm>
-#include <cmath>  // INFINITY
+#include <limits>
 
 #include "kernels/kernel_util.h"
 #include "kernels/ops/conv_geometry.h"
@@ -52,7 +52,7 @@ Status NhwcMaxPoolCompute(KernelContext& ctx) {
       const int64_t n = row / OH, oh = row % OH;
       for (int64_t ow = 0; ow < OW; ++ow) {
         float* out = y + ((n * OH + oh) * OW + ow) * C;
-        std::fill(out, out + C, -INFINITY);
+        std::fill(out, out + C, std::numeric_limits<float>::lowest());
         for (int64_t kh = 0; kh < g.kernel[0]; ++kh) {
           const int64_t ih = oh * g.stride[0] - g.pad_begin[0] + kh * g.dilation[0];
           if (ih < 0 || ih >= H) continue;
@@ -60,7 +60,7 @@ Status NhwcMaxPoolCompute(KernelContext& ctx) {
             const int64_t iw = ow * g.stride[1] - g.pad_begin[1] + kw * g.dilation[1];
             if (iw < 0 || iw >= W) continue;
             const float* in = x + ((n * H + ih) * W + iw) * C;
-            for (int64_t c = 0; c < C; ++c) out[c] = std::max(out[c], in[c]);  // as the NCHW MaxPool
+            for (int64_t c = 0; c < C; ++c) out[c] = std::max(out[c], in[c]);  // as the NCHW MaxPool (from lowest())
           }
         }
       }

@@ -41,6 +41,10 @@ class ClIo {
   using DeriveFn = std::vector<float> (*)(const Tensor& input, const Node& node,
                                           const std::vector<const Tensor*>& inputs);
   virtual StatusOr<const ClBuffer*> Derived(size_t i, int tag, DeriveFn make) = 0;
+  // A table of the node's own (e.g. Resize's source indices and weights) that is the same on
+  // every run of the plan: `make` runs and the bytes are uploaded once per plan and node.
+  virtual StatusOr<const ClBuffer*> NodeConstant(int tag, std::vector<uint8_t> (*make)(const Node& node,
+                                                 const std::vector<const Tensor*>& inputs)) = 0;
   // Output i's device buffer, as many floats as the host output (filled with zeros first
   // when `zero`). The output must be present (CheckOutput).
   virtual StatusOr<const ClBuffer*> Output(size_t i, bool zero = false) = 0;

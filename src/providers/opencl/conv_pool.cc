@@ -90,7 +90,7 @@ __kernel void pool(__global const float* x, __global float* y, int total, ConvGe
   if (i >= total) return;
   int c, ox, oy, n;
   px_decode(i, g, g.c, &n, &c, &oy, &ox);
-  float best = -INFINITY, sum = 0.0f;
+  float best = -FLT_MAX, sum = 0.0f;  /* the CPU kernel's start: lowest(), not -inf */
   for (int ky = 0; ky < g.kh; ++ky) {
     const int iy = oy * g.sh - g.ph + ky * g.dh;
     if (iy < 0 || iy >= g.h) continue;
@@ -145,9 +145,12 @@ bool ConvGeometry(const Node& node, const Shape& x, const Shape& w, ConvGeom* g)
   StatusOr<ops::SpatialGeometry> sg = ops::ComputeConvGeometry(node, {nchw[2], nchw[3]}, {w[2], w[3]}, false);
   if (!sg.ok()) return false;
   const int64_t group = node.GetInt("group", 1);
+  // Every index the kernels form (oy·sh + ky·dh and the padded extent) must fit in int32.
   const int64_t vals[] = {nchw[0], nchw[1], nchw[2], nchw[3], w[0], out[2], out[3], w[2], w[3],
                           sg->stride[0], sg->stride[1], sg->dilation[0], sg->dilation[1],
-                          sg->pad_begin[0], sg->pad_begin[1], group};
+                          sg->pad_begin[0], sg->pad_begin[1], group,
+                          out[2] * sg->stride[0] + w[2] * sg->dilation[0] + nchw[2],
+                          out[3] * sg->stride[1] + w[3] * sg->dilation[1] + nchw[3]};
   for (int64_t v : vals) {
     if (!Fits32(v)) return false;
   }
@@ -229,9 +232,8 @@ bool PoolGeometry(const Node& node, const Shape& x, ConvGeom* g) {
     const std::vector<int64_t> kernel = node.GetInts("kernel_shape");
     const int64_t ceil_mode = node.GetInt("ceil_mode", 0);
     if (kernel.size() != 2 || (ceil_mode != 0 && ceil_mode != 1)) return false;
-    // AveragePool has dilations from opset 19 only.
-    const bool dilations = !IsAverage(node) || node.opset >= 19;
-    StatusOr<ops::SpatialGeometry> r = ops::ComputeConvGeometry(node, {nchw[2], nchw[3]}, kernel, ceil_mode != 0, dilations);
+    // Dilations as the CPU kernel reads them (pool.cc: every opset, for max and average).
+    StatusOr<ops::SpatialGeometry> r = ops::ComputeConvGeometry(node, {nchw[2], nchw[3]}, kernel, ceil_mode != 0);
     if (!r.ok()) return false;
     sg = std::move(r).value();
   }

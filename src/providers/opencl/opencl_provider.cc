@@ -137,6 +137,21 @@ class NodeIo : public ClIo {
     return Own(std::move(b));
   }
 
+  StatusOr<const ClBuffer*> NodeConstant(int tag, std::vector<uint8_t> (*make)(const Node&,
+                                         const std::vector<const Tensor*>&)) override {
+    auto key = std::make_tuple(kNoValue, tag, &node_);
+    auto it = run_.cache->buffers.find(key);
+    if (it == run_.cache->buffers.end()) {
+      const std::vector<uint8_t> bytes = make(node_, ins_);
+      ++stats_.uploads;
+      ++stats_.constant_uploads;
+      stats_.upload_bytes += static_cast<int64_t>(bytes.size());
+      PX_ASSIGN_OR_RETURN(ClBuffer b, rt_.UploadBytes(bytes.data(), bytes.size()));
+      it = run_.cache->buffers.emplace(key, std::move(b)).first;
+    }
+    return &it->second;
+  }
+
   StatusOr<const ClBuffer*> Output(size_t o, bool zero) override {
     if (o >= outs_.size() || outs_[o] == nullptr) return Internal("output " + std::to_string(o) + " is missing");
     if (out_[o]) return out_[o].get();

@@ -4,7 +4,9 @@
 // are one tap per axis, linear two and cubic four per resized axis; a node whose taps would
 // need more than kMaxCombos products per element, or extrapolates (tf_crop_and_resize outside
 // the input), stays on the CPU. roi, scales and sizes must be plan constants.
+#include <cstring>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/kernel_util.h"
@@ -77,6 +79,7 @@ bool Taps(const Node& node, const Shape& x, const std::vector<const Tensor*>& va
   for (const ops::ResizeTaps::Axis& a : t->axes) {
     if (a.outside) return false;
     combos *= a.n;
+    if (combos > kMaxCombos) return false;
     entries += static_cast<int64_t>(a.idx.size());
   }
   if (combos > kMaxCombos || entries > INT32_MAX) return false;
@@ -99,8 +102,8 @@ bool ResizeSupports(const Node& node, const std::vector<ValueInfo>& in) {
   return Taps(node, in[0].shape, vals, present, &taps);
 }
 
-Status ResizeRun(ClRuntime& rt, const Node& node, const std::vector<const Tensor*>& in,
-                 const std::vector<Tensor*>& out, ClIo& io) {
+// The taps for the actual inputs (roi/scales/sizes are the plan's constants).
+bool RunTaps(const Node& node, const std::vector<const Tensor*>& in, ops::ResizeTaps* taps) {
   std::vector<const Tensor*> vals(in.size(), nullptr);
   std::vector<bool> present(in.size(), false);
   for (size_t i = 1; i < in.size(); ++i) {
@@ -108,29 +111,51 @@ Status ResizeRun(ClRuntime& rt, const Node& node, const std::vector<const Tensor
     present[i] = in[i] != nullptr;
   }
   present[0] = true;
-  const Shape& x_shape = in[0]->shape();
+  return Taps(node, in[0]->shape(), vals, present, taps);
+}
+
+// The device tables: every axis's source indices (int32), then their weights (float32).
+template <typename T>
+std::vector<uint8_t> Table(const Node& node, const std::vector<const Tensor*>& in) {
   ops::ResizeTaps taps;
-  if (!Taps(node, x_shape, vals, present, &taps)) return Internal("shapes or scales changed since Supports");
+  RunTaps(node, in, &taps);
+  std::vector<T> v;
+  for (const ops::ResizeTaps::Axis& a : taps.axes) {
+    if constexpr (std::is_same_v<T, int32_t>) {
+      for (int64_t k : a.idx) v.push_back(static_cast<int32_t>(k));
+    } else {
+      for (double x : a.w) v.push_back(static_cast<float>(x));
+    }
+  }
+  std::vector<uint8_t> bytes(v.size() * sizeof(T));
+  if (!v.empty()) std::memcpy(bytes.data(), v.data(), bytes.size());
+  return bytes;
+}
+
+Status ResizeRun(ClRuntime& rt, const Node& node, const std::vector<const Tensor*>& in,
+                 const std::vector<Tensor*>& out, ClIo& io) {
+  ops::ResizeTaps taps;
+  if (!RunTaps(node, in, &taps)) return Internal("shapes or scales changed since Supports");
   PX_RETURN_IF_ERROR(CheckOutput(node, out, 0, taps.out_shape));
+  const Shape& x_shape = in[0]->shape();
   ResizeGeom g;
   g.rank = static_cast<int32_t>(x_shape.size());
   const std::vector<int64_t> strides = Strides(x_shape);
-  std::vector<int32_t> idx;
-  std::vector<float> w;
+  int32_t entries = 0;
   for (size_t d = 0; d < x_shape.size(); ++d) {
     g.out_dims[d] = static_cast<int32_t>(taps.out_shape[d]);
     g.in_strides[d] = static_cast<int32_t>(strides[d]);
     g.taps[d] = taps.axes[d].n;
-    g.offset[d] = static_cast<int32_t>(idx.size());
-    for (int64_t k : taps.axes[d].idx) idx.push_back(static_cast<int32_t>(k));
-    for (double v : taps.axes[d].w) w.push_back(static_cast<float>(v));
+    g.offset[d] = entries;
+    entries += static_cast<int32_t>(taps.axes[d].idx.size());
   }
-  PX_ASSIGN_OR_RETURN(ClBuffer idx_buf, rt.UploadBytes(idx.data(), idx.size() * sizeof(int32_t)));
-  PX_ASSIGN_OR_RETURN(ClBuffer w_buf, rt.Upload(w.data(), static_cast<int64_t>(w.size())));
+  // Fixed for the plan (static X, constant roi/scales/sizes): uploaded once per plan.
+  PX_ASSIGN_OR_RETURN(const ClBuffer* idx, io.NodeConstant(0, Table<int32_t>));
+  PX_ASSIGN_OR_RETURN(const ClBuffer* w, io.NodeConstant(1, Table<float>));
   PX_ASSIGN_OR_RETURN(const ClBuffer* x, io.Input(0));
   PX_ASSIGN_OR_RETURN(const ClBuffer* y, io.Output(0));
   const int64_t total = out[0]->numel();
-  return rt.Launch("resize", {static_cast<size_t>(total)}, {}, *x, *y, idx_buf, w_buf, static_cast<int32_t>(total), g);
+  return rt.Launch("resize", {static_cast<size_t>(total)}, {}, *x, *y, *idx, *w, static_cast<int32_t>(total), g);
 }
 
 }  // namespace
