@@ -96,7 +96,7 @@ void AssignProviderOperands(const Graph& graph, ExecutionPlan* plan, const std::
     return static_cast<size_t>(std::max<int64_t>(NumElements(s.shape), 0)) * DataTypeSize(s.dtype);
   };
   PlanStats& st = plan->stats;
-  std::vector<bool> constant_counted(nv, false);
+  std::vector<bool> constant_counted(nv, false), uploaded(nv, false);
   auto from_device = [&](ValueId root) {
     return producer[root] >= 0 && plan->steps[producer[root]].provider != nullptr;
   };
@@ -118,8 +118,9 @@ void AssignProviderOperands(const Graph& graph, ExecutionPlan* plan, const std::
       if (io.inputs[i].constant) {
         if (!constant_counted[r]) st.accelerator_constant_bytes += bytes(r);
         constant_counted[r] = true;
-      } else if (!io.inputs[i].on_device) {
-        st.accelerator_upload_bytes += bytes(r);
+      } else if (!io.inputs[i].on_device && !uploaded[r]) {
+        st.accelerator_upload_bytes += bytes(r);  // once per run (the provider reuses the copy)
+        uploaded[r] = true;
       }
     }
     for (size_t o = 0; o < node.outputs.size(); ++o) {

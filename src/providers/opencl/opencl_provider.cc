@@ -73,6 +73,9 @@ class ClRun : public ProviderRun {
   };
   ClPlanCache* cache;
   std::unordered_map<ValueId, Kept> kept;
+  // Host values uploaded in this run, by root value: a graph input or CPU output read by
+  // several offloaded steps is copied once (its host bytes do not change within a run).
+  std::unordered_map<ValueId, std::unique_ptr<ClBuffer>> uploaded;
 };
 
 // ClIo for one node: finds or uploads its inputs, allocates its outputs, and afterwards
@@ -105,6 +108,14 @@ class NodeIo : public ClIo {
         it = run_.cache->buffers.emplace(key, std::move(b)).first;
       }
       return in_[i] = &it->second;
+    }
+    if (op.value != kNoValue) {
+      auto it = run_.uploaded.find(op.value);
+      if (it == run_.uploaded.end()) {
+        PX_ASSIGN_OR_RETURN(ClBuffer b, Upload(ins_[i]->data<float>(), ins_[i]->numel()));
+        it = run_.uploaded.emplace(op.value, std::make_unique<ClBuffer>(std::move(b))).first;
+      }
+      return in_[i] = it->second.get();
     }
     PX_ASSIGN_OR_RETURN(ClBuffer b, Upload(ins_[i]->data<float>(), ins_[i]->numel()));
     return in_[i] = Own(std::move(b));
