@@ -4,6 +4,8 @@
 //   cost model ──PlanLayers──> which layers run concurrently, on how many lanes
 //   buffers ──PlanBranchMemory──> shared region + per-branch arenas
 #include <algorithm>
+#include <cstdlib>
+#include <string>
 
 #include "analysis/placement.h"
 #include "providers/provider.h"
@@ -97,8 +99,14 @@ void AssignProviderOperands(const Graph& graph, ExecutionPlan* plan, const std::
   };
   PlanStats& st = plan->stats;
   std::vector<bool> constant_counted(nv, false), uploaded(nv, false);
+  // PARALLAX_DEVICE_RESIDENCY=off: the ablation baseline, every step copies its operands in and
+  // out (constants too) as a per-node offload would.
+  static const bool residency = [] {
+    const char* v = std::getenv("PARALLAX_DEVICE_RESIDENCY");
+    return v == nullptr || std::string(v) != "off";
+  }();
   auto from_device = [&](ValueId root) {
-    return producer[root] >= 0 && plan->steps[producer[root]].provider != nullptr;
+    return residency && producer[root] >= 0 && plan->steps[producer[root]].provider != nullptr;
   };
   ExecutionProvider* provider = nullptr;
   for (PlanStep& step : plan->steps) {
@@ -111,14 +119,14 @@ void AssignProviderOperands(const Graph& graph, ExecutionPlan* plan, const std::
     for (size_t i = 0; i < node.inputs.size(); ++i) {
       if (node.inputs[i] == kNoValue) continue;
       const ValueId r = root_of(node.inputs[i]);
-      io.inputs[i].value = r;
-      io.inputs[i].constant = plan->slots[r].kind == ValueSlot::Kind::kConstant;
+      io.inputs[i].value = residency ? r : kNoValue;  // off: no device copy is looked up or reused
+      io.inputs[i].constant = residency && plan->slots[r].kind == ValueSlot::Kind::kConstant;
       io.inputs[i].on_device = from_device(r);
       st.accelerator_per_op_transfer_bytes += bytes(r);
       if (io.inputs[i].constant) {
         if (!constant_counted[r]) st.accelerator_constant_bytes += bytes(r);
         constant_counted[r] = true;
-      } else if (!io.inputs[i].on_device && !uploaded[r]) {
+      } else if (!io.inputs[i].on_device && (!uploaded[r] || !residency)) {
         st.accelerator_upload_bytes += bytes(r);  // once per run (the provider reuses the copy)
         uploaded[r] = true;
       }
@@ -127,8 +135,8 @@ void AssignProviderOperands(const Graph& graph, ExecutionPlan* plan, const std::
       const ValueId v = node.outputs[o];
       if (v == kNoValue) continue;
       io.outputs[o].value = v;
-      io.outputs[o].to_host = host_needed[v];
-      io.outputs[o].device_readers = device_readers[v];
+      io.outputs[o].to_host = host_needed[v] || !residency;
+      io.outputs[o].device_readers = residency ? device_readers[v] : 0;
       st.accelerator_per_op_transfer_bytes += bytes(v);
       if (io.outputs[o].to_host) st.accelerator_download_bytes += bytes(v);
     }
