@@ -23,10 +23,18 @@ const fs::path kRoot = fs::path(PARALLAX_SOURCE_DIR);
 using testing::NormalizedError;
 using testing::ReadInputs;
 
-class Heterogeneous : public ::testing::TestWithParam<std::string> {};
+// Each tiny model through a provider, in both modes: outputs match ORT and the modes agree bit
+// for bit. The CPU provider (the CPU kernels as the device) covers the heterogeneous path
+// where no OpenCL device exists.
+struct ZooCase {
+  const char* accelerator;
+  const char* model;
+};
 
-TEST_P(Heterogeneous, MatchesOrtAndModesAgree) {
-  const fs::path dir = kRoot / "tests/models" / GetParam();
+class HeterogeneousZoo : public ::testing::TestWithParam<ZooCase> {};
+
+TEST_P(HeterogeneousZoo, MatchesOrtAndModesAgree) {
+  const fs::path dir = kRoot / "tests/models" / GetParam().model;
   const NamedTensors feeds = ReadInputs(dir);
   std::vector<NamedTensors> results;
   for (ExecutionMode mode : {ExecutionMode::kSequential, ExecutionMode::kParallel}) {
@@ -34,54 +42,13 @@ TEST_P(Heterogeneous, MatchesOrtAndModesAgree) {
     o.threads = 2;
     o.mode = mode;
     o.all_branches_concurrent = true;
-    o.accelerator = "opencl";
+    o.accelerator = GetParam().accelerator;
     auto s = Session::Load((dir / "model.onnx").string(), o);
     ASSERT_TRUE(s.ok()) << s.status().message();
     if ((*s)->accelerator().empty()) PX_SKIP_WITHOUT_OPENCL((*s)->accelerator_note());
     auto stats = (*s)->Plan(feeds);
-    ASSERT_TRUE(stats.ok());
-    EXPECT_GT(stats->accelerator_steps, 0u) << "every tiny model has ops the provider runs";
-    auto out = (*s)->Run(feeds);
-    ASSERT_TRUE(out.ok()) << out.status().message();
-    for (const auto& [name, got] : *out) {
-      auto want = ReadNpyFile((dir / "outputs" / (name + ".npy")).string()).value();
-      ASSERT_EQ(got.shape(), want.shape()) << name;
-      EXPECT_LE(NormalizedError(got, want), 1e-4) << name;
-    }
-    results.push_back(std::move(out).value());
-  }
-  for (size_t i = 0; i < results[0].size(); ++i) {
-    const Tensor& a = results[0][i].second;
-    const Tensor& b = results[1][i].second;
-    ASSERT_EQ(a.nbytes(), b.nbytes());
-    EXPECT_EQ(std::memcmp(a.raw(), b.raw(), a.nbytes()), 0) << results[0][i].first;
-  }
-}
-
-INSTANTIATE_TEST_SUITE_P(Zoo, Heterogeneous,
-                         ::testing::Values("distilbert_tiny", "whisper_encoder_tiny", "clip_text_tiny",
-                                           "swinv2_tiny_tiny"));
-
-// The CPU provider: the heterogeneous path (placement, operand placement, provider calls)
-// with the CPU kernels as the device, so it is tested where no OpenCL device exists.
-class CpuProviderZoo : public ::testing::TestWithParam<std::string> {};
-
-TEST_P(CpuProviderZoo, MatchesOrtAndModesAgree) {
-  const fs::path dir = kRoot / "tests/models" / GetParam();
-  const NamedTensors feeds = ReadInputs(dir);
-  std::vector<NamedTensors> results;
-  for (ExecutionMode mode : {ExecutionMode::kSequential, ExecutionMode::kParallel}) {
-    SessionOptions o;
-    o.threads = 2;
-    o.mode = mode;
-    o.all_branches_concurrent = true;
-    o.accelerator = "cpu";
-    auto s = Session::Load((dir / "model.onnx").string(), o);
-    ASSERT_TRUE(s.ok()) << s.status().message();
-    EXPECT_EQ((*s)->accelerator(), "cpu");
-    auto stats = (*s)->Plan(feeds);
     ASSERT_TRUE(stats.ok()) << stats.status().message();
-    EXPECT_GT(stats->accelerator_steps, 0u);
+    EXPECT_GT(stats->accelerator_steps, 0u) << "every tiny model has ops the provider runs";
     auto out = (*s)->Run(feeds);
     ASSERT_TRUE(out.ok()) << out.status().message();
     for (const auto& [name, got] : *out) {
@@ -100,9 +67,20 @@ TEST_P(CpuProviderZoo, MatchesOrtAndModesAgree) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Zoo, CpuProviderZoo,
-                         ::testing::Values("yolov8n_tiny", "distilbert_tiny", "whisper_encoder_tiny",
-                                           "clip_text_tiny", "swinv2_tiny_tiny", "yolov8n_nms_tiny"));
+std::string ZooName(const ::testing::TestParamInfo<ZooCase>& info) {
+  return std::string(info.param.accelerator) + "_" + info.param.model;
+}
+
+INSTANTIATE_TEST_SUITE_P(OpenCl, HeterogeneousZoo,
+                         ::testing::Values(ZooCase{"opencl", "yolov8n_tiny"}, ZooCase{"opencl", "distilbert_tiny"},
+                                           ZooCase{"opencl", "whisper_encoder_tiny"}, ZooCase{"opencl", "clip_text_tiny"},
+                                           ZooCase{"opencl", "swinv2_tiny_tiny"}, ZooCase{"opencl", "yolov8n_nms_tiny"}),
+                         ZooName);
+INSTANTIATE_TEST_SUITE_P(Cpu, HeterogeneousZoo,
+                         ::testing::Values(ZooCase{"cpu", "yolov8n_tiny"}, ZooCase{"cpu", "distilbert_tiny"},
+                                           ZooCase{"cpu", "whisper_encoder_tiny"}, ZooCase{"cpu", "clip_text_tiny"},
+                                           ZooCase{"cpu", "swinv2_tiny_tiny"}, ZooCase{"cpu", "yolov8n_nms_tiny"}),
+                         ZooName);
 
 TEST(HeterogeneousSetup, CapabilityProfileRestrictsPlacement) {
   const fs::path dir = kRoot / "tests/models/distilbert_tiny";
