@@ -57,7 +57,8 @@ class ClPlanCache : public ProviderPlanCache {
   std::shared_ptr<ClRuntime> rt_;  // declared first: the context outlives the buffers
 
  public:
-  std::map<std::tuple<ValueId, int, const Node*>, ClBuffer> buffers;
+  using Key = std::tuple<ValueId, int, const Node*>;
+  std::map<Key, ClBuffer> buffers;
 };
 
 // One execution's values kept on the device, each with its remaining device readers.
@@ -100,24 +101,20 @@ class NodeIo : public ClIo {
       return in_[i] = it->second.buffer.get();
     }
     if (op.constant && op.value != kNoValue) {
-      auto key = std::make_tuple(op.value, -1, static_cast<const Node*>(nullptr));
-      auto it = run_.cache->buffers.find(key);
-      if (it == run_.cache->buffers.end()) {
-        PX_ASSIGN_OR_RETURN(ClBuffer b, Upload(ins_[i]->data<float>(), ins_[i]->numel()));
-        ++stats_.constant_uploads;
-        it = run_.cache->buffers.emplace(key, std::move(b)).first;
-      }
-      return in_[i] = &it->second;
+      const Tensor& t = *ins_[i];
+      PX_ASSIGN_OR_RETURN(in_[i], PlanConstant(std::make_tuple(op.value, -1, static_cast<const Node*>(nullptr)),
+                                               [&] { return Upload(t.data<float>(), t.nbytes()); }));
+      return in_[i];
     }
     if (op.value != kNoValue) {
       auto it = run_.uploaded.find(op.value);
       if (it == run_.uploaded.end()) {
-        PX_ASSIGN_OR_RETURN(ClBuffer b, Upload(ins_[i]->data<float>(), ins_[i]->numel()));
+        PX_ASSIGN_OR_RETURN(ClBuffer b, Upload(ins_[i]->data<float>(), ins_[i]->nbytes()));
         it = run_.uploaded.emplace(op.value, std::make_unique<ClBuffer>(std::move(b))).first;
       }
       return in_[i] = it->second.get();
     }
-    PX_ASSIGN_OR_RETURN(ClBuffer b, Upload(ins_[i]->data<float>(), ins_[i]->numel()));
+    PX_ASSIGN_OR_RETURN(ClBuffer b, Upload(ins_[i]->data<float>(), ins_[i]->nbytes()));
     return in_[i] = Own(std::move(b));
   }
 
@@ -125,15 +122,10 @@ class NodeIo : public ClIo {
     if (i >= ins_.size() || ins_[i] == nullptr) return Internal("input " + std::to_string(i) + " is omitted");
     const ProviderOperand op = Operand(io_.inputs, i);
     if (op.constant && op.value != kNoValue) {
-      auto key = std::make_tuple(op.value, tag, &node_);
-      auto it = run_.cache->buffers.find(key);
-      if (it == run_.cache->buffers.end()) {
+      return PlanConstant(std::make_tuple(op.value, tag, &node_), [&] {
         const std::vector<float> host = make(*ins_[i], node_, ins_);
-        PX_ASSIGN_OR_RETURN(ClBuffer b, Upload(host.data(), static_cast<int64_t>(host.size())));
-        ++stats_.constant_uploads;
-        it = run_.cache->buffers.emplace(key, std::move(b)).first;
-      }
-      return &it->second;
+        return Upload(host.data(), host.size() * sizeof(float));
+      });
     }
     const Tensor* src = ins_[i];
     Tensor fetched;
@@ -144,23 +136,16 @@ class NodeIo : public ClIo {
       src = &fetched;
     }
     const std::vector<float> host = make(*src, node_, ins_);
-    PX_ASSIGN_OR_RETURN(ClBuffer b, Upload(host.data(), static_cast<int64_t>(host.size())));
+    PX_ASSIGN_OR_RETURN(ClBuffer b, Upload(host.data(), host.size() * sizeof(float)));
     return Own(std::move(b));
   }
 
   StatusOr<const ClBuffer*> NodeConstant(int tag, std::vector<uint8_t> (*make)(const Node&,
                                          const std::vector<const Tensor*>&)) override {
-    auto key = std::make_tuple(kNoValue, tag, &node_);
-    auto it = run_.cache->buffers.find(key);
-    if (it == run_.cache->buffers.end()) {
+    return PlanConstant(std::make_tuple(kNoValue, tag, &node_), [&] {
       const std::vector<uint8_t> bytes = make(node_, ins_);
-      ++stats_.uploads;
-      ++stats_.constant_uploads;
-      stats_.upload_bytes += static_cast<int64_t>(bytes.size());
-      PX_ASSIGN_OR_RETURN(ClBuffer b, rt_.UploadBytes(bytes.data(), bytes.size()));
-      it = run_.cache->buffers.emplace(key, std::move(b)).first;
-    }
-    return &it->second;
+      return Upload(bytes.data(), bytes.size());
+    });
   }
 
   StatusOr<const ClBuffer*> Output(size_t o, bool zero) override {
@@ -195,10 +180,21 @@ class NodeIo : public ClIo {
   static ProviderOperand Operand(const std::vector<ProviderOperand>& ops, size_t i) {
     return i < ops.size() ? ops[i] : ProviderOperand{};
   }
-  StatusOr<ClBuffer> Upload(const float* data, int64_t n) {
+  StatusOr<ClBuffer> Upload(const void* data, size_t bytes) {
     ++stats_.uploads;
-    stats_.upload_bytes += static_cast<int64_t>(sizeof(float)) * n;
-    return rt_.Upload(data, n);
+    stats_.upload_bytes += static_cast<int64_t>(bytes);
+    return rt_.UploadBytes(data, bytes);
+  }
+  // The plan cache's buffer under `key`, made by `upload` (a counted Upload) on the first call.
+  template <typename UploadFn>
+  StatusOr<const ClBuffer*> PlanConstant(const ClPlanCache::Key& key, UploadFn upload) {
+    auto it = run_.cache->buffers.find(key);
+    if (it == run_.cache->buffers.end()) {
+      PX_ASSIGN_OR_RETURN(ClBuffer b, upload());
+      ++stats_.constant_uploads;
+      it = run_.cache->buffers.emplace(key, std::move(b)).first;
+    }
+    return &it->second;
   }
   Status Download(const ClBuffer& b, Tensor* t) {
     ++stats_.downloads;
