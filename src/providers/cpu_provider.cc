@@ -2,9 +2,9 @@
 // runs the heterogeneous path (placement, per-step operand placement, provider calls) with
 // the CPU kernels as the "device": a reference that needs no OpenCL, for tests and for seeing
 // what a placement does. Its device memory is the host's, so every value it keeps "on the
-// device" is in the host tensor already and nothing is copied. It runs each node on its own
-// one-thread pool (the lane that calls it is its queue), without plan state.
-#include <atomic>
+// device" is in the host tensor already and nothing is copied. It runs each node on the
+// calling lane's thread (a one-thread pool, which runs work inline and so is safe to share
+// between lanes), without plan state.
 #include <mutex>
 
 #include "kernels/registry.h"
@@ -51,8 +51,7 @@ class CpuProvider : public ExecutionProvider {
     for (size_t i = 0; i < io.inputs.size() && i < 64; ++i) {
       if (io.inputs[i].constant) constants |= uint64_t{1} << i;
     }
-    ThreadPool pool(1);
-    KernelContext ctx{node, inputs, outs, &pool, nullptr, constants, nullptr};
+    KernelContext ctx{node, inputs, outs, &pool_, nullptr, constants, nullptr};
     PX_RETURN_IF_ERROR(def->compute(ctx).WithPrefix(node.Describe()));
     std::lock_guard<std::mutex> lock(mu_);
     ++stats_.steps;
@@ -66,6 +65,7 @@ class CpuProvider : public ExecutionProvider {
   }
 
  private:
+  ThreadPool pool_{1};  // no worker threads: made once, not per node
   mutable std::mutex mu_;
   ProviderStats stats_;
 };
