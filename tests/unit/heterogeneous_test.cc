@@ -6,7 +6,6 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <thread>
 
 #include "core/npy.h"
 #include "parallax/session.h"
@@ -107,48 +106,28 @@ TEST(HeterogeneousSetup, CapabilityProfileRestrictsPlacement) {
 // The accelerator runs the MatMuls, Softmax and Tanh; Abs stays on the CPU (the provider has
 // no Abs). Built by hand so that every host<->device copy can be counted.
 std::string ResidencyModel() {
-  onnx::ModelProto m;
-  m.set_ir_version(8);
-  m.add_opset_import()->set_version(17);
+  onnx::ModelProto m = testing::NewModel("residency");
   auto* g = m.mutable_graph();
-  g->set_name("residency");
-  auto add_io = [](onnx::ValueInfoProto* vi, const char* name, std::vector<int> dims) {
-    vi->set_name(name);
-    auto* tt = vi->mutable_type()->mutable_tensor_type();
-    tt->set_elem_type(onnx::TensorProto::FLOAT);
-    for (int d : dims) tt->mutable_shape()->add_dim()->set_dim_value(d);
-  };
-  add_io(g->add_input(), "x", {4, 8});
-  add_io(g->add_output(), "y", {8, 8});
+  testing::SetFloatValueInfo(g->add_input(), "x", {4, 8});
+  testing::SetFloatValueInfo(g->add_output(), "y", {8, 8});
   uint32_t seed = 7;
-  auto add_weight = [&](const char* name, std::vector<int64_t> dims, int type = onnx::TensorProto::FLOAT) {
-    auto* t = g->add_initializer();
-    t->set_name(name);
-    t->set_data_type(type);
-    int64_t n = 1;
-    for (int64_t d : dims) {
-      t->add_dims(d);
-      n *= d;
-    }
-    return std::make_pair(t, n);
-  };
   for (auto [name, dims] : {std::make_pair("W1", std::vector<int64_t>{8, 16}),
                             std::make_pair("W2", std::vector<int64_t>{8, 8})}) {
-    auto [t, n] = add_weight(name, dims);
-    for (int64_t i = 0; i < n; ++i) {
+    std::vector<float> values(static_cast<size_t>(dims[0] * dims[1]));
+    for (float& v : values) {
       seed = seed * 1664525u + 1013904223u;
-      t->add_float_data(static_cast<float>(seed >> 8) / 16777216.0f - 0.5f);
+      v = static_cast<float>(seed >> 8) / 16777216.0f - 0.5f;
     }
+    testing::AddFloatInitializer(g, name, dims, values);
   }
-  auto [shape, n] = add_weight("shape", {2}, onnx::TensorProto::INT64);
+  auto* shape = g->add_initializer();
+  shape->set_name("shape");
+  shape->set_data_type(onnx::TensorProto::INT64);
+  shape->add_dims(2);
   shape->add_int64_data(8);
   shape->add_int64_data(8);
-  auto node = [&](const char* op, std::vector<const char*> ins, const char* out) {
-    auto* nd = g->add_node();
-    nd->set_op_type(op);
-    nd->set_name(std::string(op) + "_" + out);
-    for (const char* in : ins) nd->add_input(in);
-    nd->add_output(out);
+  auto node = [&](const char* op, std::vector<std::string> ins, const char* out) {
+    testing::AddNode(g, op, std::string(op) + "_" + out, ins, {out});
   };
   node("MatMul", {"x", "W1"}, "a");
   node("Softmax", {"a"}, "b");
@@ -203,41 +182,18 @@ TEST(HeterogeneousSetup, ValuesStayOnTheDeviceAndConstantsUploadOnce) {
 // One constant C read by two Gemms with different M: each broadcasts it to its own [M, N] on
 // the device (the derived buffer is cached per node, not per value).
 TEST(HeterogeneousSetup, SharedConstantDerivedPerNode) {
-  onnx::ModelProto m;
-  m.set_ir_version(8);
-  m.add_opset_import()->set_version(17);
+  onnx::ModelProto m = testing::NewModel("shared_c");
   auto* g = m.mutable_graph();
-  g->set_name("shared_c");
-  auto add_io = [](onnx::ValueInfoProto* vi, const char* name, std::vector<int> dims) {
-    vi->set_name(name);
-    auto* tt = vi->mutable_type()->mutable_tensor_type();
-    tt->set_elem_type(onnx::TensorProto::FLOAT);
-    for (int d : dims) tt->mutable_shape()->add_dim()->set_dim_value(d);
-  };
-  add_io(g->add_input(), "x1", {2, 4});
-  add_io(g->add_input(), "x2", {3, 4});
-  add_io(g->add_output(), "y1", {2, 5});
-  add_io(g->add_output(), "y2", {3, 5});
-  auto* w = g->add_initializer();
-  w->set_name("W");
-  w->set_data_type(onnx::TensorProto::FLOAT);
-  w->add_dims(4);
-  w->add_dims(5);
-  for (int i = 0; i < 20; ++i) w->add_float_data(0.1f * static_cast<float>(i % 7) - 0.3f);
-  auto* c = g->add_initializer();
-  c->set_name("C");
-  c->set_data_type(onnx::TensorProto::FLOAT);
-  c->add_dims(5);
-  for (int i = 0; i < 5; ++i) c->add_float_data(static_cast<float>(i) + 1.0f);
-  for (const char* k : {"1", "2"}) {
-    auto* nd = g->add_node();
-    nd->set_op_type("Gemm");
-    nd->set_name(std::string("gemm") + k);
-    nd->add_input(std::string("x") + k);
-    nd->add_input("W");
-    nd->add_input("C");
-    nd->add_output(std::string("y") + k);
-  }
+  testing::SetFloatValueInfo(g->add_input(), "x1", {2, 4});
+  testing::SetFloatValueInfo(g->add_input(), "x2", {3, 4});
+  testing::SetFloatValueInfo(g->add_output(), "y1", {2, 5});
+  testing::SetFloatValueInfo(g->add_output(), "y2", {3, 5});
+  std::vector<float> w(20), c(5);
+  for (int i = 0; i < 20; ++i) w[i] = 0.1f * static_cast<float>(i % 7) - 0.3f;
+  for (int i = 0; i < 5; ++i) c[i] = static_cast<float>(i) + 1.0f;
+  testing::AddFloatInitializer(g, "W", {4, 5}, w);
+  testing::AddFloatInitializer(g, "C", {5}, c);
+  for (const std::string k : {"1", "2"}) testing::AddNode(g, "Gemm", "gemm" + k, {"x" + k, "W", "C"}, {"y" + k});
   const std::string bytes = testing::Serialize(m);
   NamedTensors feeds;
   for (auto [name, rows] : {std::make_pair("x1", 2), std::make_pair("x2", 3)}) {
@@ -291,19 +247,7 @@ TEST_P(HeterogeneousConcurrency, RunsFromSeveralThreadsMatch) {
     ASSERT_TRUE(r.ok()) << r.status().message();
     expected[t] = (*r)[0].second;
   }
-  std::vector<int> mismatches(kThreads, 0);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kRuns; ++i) {
-        auto r = (*s)->Run(feeds[t]);
-        if (!r.ok() || std::memcmp((*r)[0].second.raw(), expected[t].raw(), expected[t].nbytes()) != 0) {
-          ++mismatches[t];
-        }
-      }
-    });
-  }
-  for (auto& th : threads) th.join();
+  const std::vector<int> mismatches = testing::ConcurrentMismatches(**s, feeds, expected, kRuns);
   for (int t = 0; t < kThreads; ++t) EXPECT_EQ(mismatches[t], 0) << "thread " << t;
 }
 

@@ -140,18 +140,9 @@ INSTANTIATE_TEST_SUITE_P(Zoo, TinyModelParallel, ::testing::ValuesIn(ModelNames(
 // weights or with activations, and Concat + MatMul pairs, reading random earlier values (so
 // fan-out and fan-in are random). Every value nobody reads is a graph output.
 std::string RandomDagModel(std::mt19937* rng, int nodes) {
-  onnx::ModelProto m;
-  m.set_ir_version(8);
-  m.add_opset_import()->set_version(17);
+  onnx::ModelProto m = testing::NewModel("random_dag");
   auto* g = m.mutable_graph();
-  g->set_name("random_dag");
-  auto add_vi = [](onnx::ValueInfoProto* vi, const std::string& name, std::vector<int> dims) {
-    vi->set_name(name);
-    auto* tt = vi->mutable_type()->mutable_tensor_type();
-    tt->set_elem_type(onnx::TensorProto::FLOAT);
-    for (int d : dims) tt->mutable_shape()->add_dim()->set_dim_value(d);
-  };
-  add_vi(g->add_input(), "x", {4, 8});
+  testing::SetFloatValueInfo(g->add_input(), "x", {4, 8});
   std::vector<std::string> values = {"x"};
   std::vector<int> readers = {0};
   std::uniform_real_distribution<float> w(-0.5f, 0.5f);
@@ -230,9 +221,9 @@ std::string RandomDagModel(std::mt19937* rng, int nodes) {
   }
   // Everything nobody reads is a graph output.
   for (size_t i = 1; i < values.size(); ++i) {
-    if (readers[i] == 0) add_vi(g->add_output(), values[i], {});
+    if (readers[i] == 0) testing::SetFloatValueInfo(g->add_output(), values[i], {});
   }
-  if (g->output_size() == 0) add_vi(g->add_output(), values.back(), {});
+  if (g->output_size() == 0) testing::SetFloatValueInfo(g->add_output(), values.back(), {});
   return testing::Serialize(m);
 }
 

@@ -2,14 +2,13 @@
 // concurrent Run calls on one session giving the single-threaded answer.
 #include <gtest/gtest.h>
 
-#include <cstring>
 #include <filesystem>
 #include <random>
-#include <thread>
 
 #include "core/npy.h"
 #include "onnx_builder.h"
 #include "parallax/session.h"
+#include "zoo_fixtures.h"
 
 namespace parallax {
 namespace {
@@ -66,19 +65,7 @@ TEST(Session, ConcurrentRunsMatchSequential) {
     ASSERT_TRUE(r.ok()) << r.status().message();
     expected[t] = (*r)[0].second;
   }
-  std::vector<int> mismatches(kThreads, 0);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kRuns; ++i) {
-        auto r = (*s)->Run(feeds[t]);
-        if (!r.ok() || std::memcmp((*r)[0].second.raw(), expected[t].raw(), expected[t].nbytes()) != 0) {
-          ++mismatches[t];
-        }
-      }
-    });
-  }
-  for (auto& th : threads) th.join();
+  const std::vector<int> mismatches = testing::ConcurrentMismatches(**s, feeds, expected, kRuns);
   for (int t = 0; t < kThreads; ++t) EXPECT_EQ(mismatches[t], 0) << "thread " << t;
 }
 

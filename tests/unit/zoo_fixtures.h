@@ -6,7 +6,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
+#include <thread>
+#include <vector>
 
 #include "core/npy.h"
 #include "parallax/session.h"
@@ -56,6 +59,27 @@ inline double NormalizedError(const Tensor& got, const Tensor& want) {
     ref = std::max(ref, std::fabs(b));
   }
   return diff / std::max(ref, 1e-12);
+}
+
+// Runs `session` from feeds.size() threads at once, `runs` times each, thread t on feeds[t];
+// per thread, the runs that failed or whose first output is not expected[t] bit for bit.
+inline std::vector<int> ConcurrentMismatches(Session& session, const std::vector<NamedTensors>& feeds,
+                                             const std::vector<Tensor>& expected, int runs) {
+  std::vector<int> mismatches(feeds.size(), 0);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < feeds.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < runs; ++i) {
+        auto r = session.Run(feeds[t]);
+        if (!r.ok() || (*r)[0].second.nbytes() != expected[t].nbytes() ||
+            std::memcmp((*r)[0].second.raw(), expected[t].raw(), expected[t].nbytes()) != 0) {
+          ++mismatches[t];
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  return mismatches;
 }
 
 }  // namespace parallax::testing
