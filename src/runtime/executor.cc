@@ -79,9 +79,9 @@ struct RunState {
 
   // Arena values at `base` (sequential offsets), views of inputs and constants.
   void Bind(const std::vector<Tensor>& inputs, uint8_t* base, bool parallel) {
-    for (const PlanStep& step : plan.steps) {
-      if (step.provider != nullptr && plan.provider_cache) {
-        device = step.provider->BeginRun(plan.provider_cache.get());
+    for (size_t s = 0; plan.provider_cache && s < plan.steps.size(); ++s) {  // CPU-only plans skip the scan
+      if (plan.steps[s].provider != nullptr) {
+        device = plan.steps[s].provider->BeginRun(plan.provider_cache.get());
         break;
       }
     }
