@@ -5,6 +5,7 @@
 //   XnnFull      : XNNPACK NHWC with what a stateless NCHW kernel must pay per call:
 //                  operator creation (weight repack), NCHW->NHWC input and NHWC->NCHW output.
 //   XnnCached    : XNNPACK NHWC, operator cached and data already NHWC (its upper bound).
+//   PackedNhwc   : kernels/packed_conv.h on NHWC data, weights packed once (what NhwcConv runs).
 //
 //   build/bench/conv_bench    # PX_THREADS=2 build/bench/conv_bench for two threads
 #include <benchmark/benchmark.h>
@@ -16,6 +17,7 @@
 
 #include "ir/graph.h"
 #include "kernels/kernel.h"
+#include "kernels/packed_conv.h"
 #include "kernels/ops/ops.h"
 #include "runtime/thread_pool.h"
 
@@ -142,6 +144,27 @@ void BM_Xnn(benchmark::State& st, bool cached) {
   SetFlops(st, s);
 }
 
+
+void BM_PackedNhwc(benchmark::State& st) {
+  const Shape4 s = kShapes[st.range(0)];
+  const int64_t p = s.K / 2, OH = (s.H + 2 * p - s.K) / s.S + 1, OW = (s.W + 2 * p - s.K) / s.S + 1;
+  std::vector<float> x = Random(s.C * s.H * s.W), w = Random(s.M * s.C * s.K * s.K);
+  std::vector<float> y(s.M * OH * OW);
+  auto packed = PackedConvWeights::Pack(s.M, s.C, s.K, s.K, w.data());
+  if (!packed) {
+    st.SkipWithError("no packed micro-kernel on this CPU");
+    return;
+  }
+  ConvGeometry g;
+  g.in_h = s.H, g.in_w = s.W, g.channels = s.C, g.out_h = OH, g.out_w = OW;
+  g.kernel_h = g.kernel_w = s.K, g.stride_h = g.stride_w = s.S, g.pad_top = g.pad_left = p;
+  for (auto _ : st) {
+    PackedConvNhwc(&Pool(), g, x.data(), *packed, y.data());
+    benchmark::DoNotOptimize(y.data());
+  }
+  SetFlops(st, s);
+}
+
 }  // namespace
 
 BENCHMARK_CAPTURE(BM_Parallax, none, "", "")->DenseRange(0, 3)->Unit(benchmark::kMillisecond);
@@ -149,4 +172,5 @@ BENCHMARK_CAPTURE(BM_Parallax, silu, "Silu", "")->DenseRange(0, 3)->Unit(benchma
 BENCHMARK_CAPTURE(BM_Parallax, im2col_openblas, "", "im2col")->DenseRange(0, 3)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Xnn, full, false)->DenseRange(0, 3)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Xnn, cached, true)->DenseRange(0, 3)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PackedNhwc)->DenseRange(0, 3)->Unit(benchmark::kMillisecond);
 BENCHMARK_MAIN();

@@ -78,6 +78,7 @@ void Shapes(benchmark::internal::Benchmark* b) {
   b->Args({1500, 384, 384})->Args({1500, 1536, 384});                       // Whisper encoder
   b->Args({1500, 1500, 64})->Args({1500, 64, 1500});                        // its attention, per head
   b->Args({72, 1500, 64})->Args({72, 64, 1500});                            // one FusedAttention block
+  b->Args({400, 256, 256})->Args({2400, 32, 32})->Args({2400, 32, 128})->Args({2400, 64, 64})->Args({25600, 32, 32})->Args({6400, 64, 576})->Args({1600, 128, 1152});  // YOLOv8n convs as GEMMs
   b->Unit(benchmark::kMillisecond);
 }
 

@@ -32,6 +32,23 @@ using RangeFn = void (*)(int64_t i0, int64_t i1, int64_t p0, int64_t p1, const f
                          int64_t lda, const PackedMatrix& b, float* c, int64_t ldc);
 RangeFn Avx512Range();  // null when not compiled in
 RangeFn Avx2Range();
+// Rows [0, mc) of A (a points at their column k0) times rows [k0, k0 + kc) of panel p, stored
+// into C or added to it: the building block of drivers that make A on the fly
+// (kernels/packed_conv.h).
+using PanelFn = void (*)(int64_t mc, const float* a, int64_t lda, const PackedMatrix& b, int64_t p,
+                         int64_t k0, int64_t kc, float* c, int64_t ldc, bool accumulate);
+PanelFn Avx512Panel();
+PanelFn Avx2Panel();
+// Rows [0, mc) of A given by pointers ([tile of mr rows][tap][mr], C floats each) for taps
+// [t0, t0 + taps), times panel p; the rows of B are tap-major, channel-minor.
+using IndirectPanelFn = void (*)(int64_t mc, const float* const* ind, int64_t t0, int64_t taps, int64_t C,
+                                 const PackedMatrix& b, int64_t p, float* c, int64_t ldc, bool accumulate);
+struct IndirectKernel {
+  IndirectPanelFn fn = nullptr;
+  int mr = 0;
+};
+IndirectKernel Avx512Indirect();
+IndirectKernel Avx2Indirect();
 }  // namespace packed_gemm_detail
 
 class PackedMatrix {
@@ -48,12 +65,17 @@ class PackedMatrix {
   const float* panel(int64_t p) const { return data_.data() + p * k_ * nr_; }
   GemmIsa isa() const { return isa_; }
   packed_gemm_detail::RangeFn range() const { return range_; }
+  packed_gemm_detail::PanelFn panel_fn() const { return panel_fn_; }
+  packed_gemm_detail::IndirectKernel indirect() const {
+    return isa_ == GemmIsa::kAvx512 ? packed_gemm_detail::Avx512Indirect() : packed_gemm_detail::Avx2Indirect();
+  }
 
  private:
   int64_t k_ = 0, n_ = 0;
   int nr_ = 0;
   GemmIsa isa_ = GemmIsa::kAuto;
   packed_gemm_detail::RangeFn range_ = nullptr;
+  packed_gemm_detail::PanelFn panel_fn_ = nullptr;
   std::vector<float> data_;
 };
 

@@ -9,11 +9,15 @@
 namespace parallax::packed_gemm_detail {
 
 RangeFn Avx2Range() { return &Range<simd::Avx2, 6>; }
+PanelFn Avx2Panel() { return &Panel<simd::Avx2, 6>; }
+IndirectKernel Avx2Indirect() { return {&IndirectPanel<simd::Avx2, 6>, 6}; }
 
 }  // namespace parallax::packed_gemm_detail
 
 #else
 namespace parallax::packed_gemm_detail {
 RangeFn Avx2Range() { return nullptr; }
+PanelFn Avx2Panel() { return nullptr; }
+IndirectKernel Avx2Indirect() { return {}; }
 }  // namespace parallax::packed_gemm_detail
 #endif

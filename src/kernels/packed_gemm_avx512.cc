@@ -9,11 +9,15 @@
 namespace parallax::packed_gemm_detail {
 
 RangeFn Avx512Range() { return &Range<simd::Avx512, 12>; }
+PanelFn Avx512Panel() { return &Panel<simd::Avx512, 12>; }
+IndirectKernel Avx512Indirect() { return {&IndirectPanel<simd::Avx512, 12>, 12}; }
 
 }  // namespace parallax::packed_gemm_detail
 
 #else
 namespace parallax::packed_gemm_detail {
 RangeFn Avx512Range() { return nullptr; }
+PanelFn Avx512Panel() { return nullptr; }
+IndirectKernel Avx512Indirect() { return {}; }
 }  // namespace parallax::packed_gemm_detail
 #endif

@@ -20,7 +20,9 @@ constexpr int64_t kKc = 256;
 constexpr int64_t kMc = 240;
 constexpr int64_t kAInL2Bytes = int64_t{1} << 20;
 
-template <class V, int R, bool kPrefetch = false>
+// NV = 2 computes both vectors of the panel; NV = 1 only the first (a right-edge panel at
+// most one vector wide: half the FMAs).
+template <class V, int R, bool kPrefetch = false, int NV = 2>
 inline void Tile(const float* a, int64_t lda, const float* bp, int64_t kc, float* c, int64_t ldc,
                  bool accumulate) {
   constexpr int L = V::kLanes;
@@ -28,7 +30,7 @@ inline void Tile(const float* a, int64_t lda, const float* bp, int64_t kc, float
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r) {
     c0[r] = accumulate ? V::Load(c + r * ldc) : V::Zero();
-    c1[r] = accumulate ? V::Load(c + r * ldc + L) : V::Zero();
+    if constexpr (NV == 2) c1[r] = accumulate ? V::Load(c + r * ldc + L) : V::Zero();
   }
   for (int64_t k = 0; k < kc; ++k) {
     if constexpr (kPrefetch) {
@@ -36,66 +38,155 @@ inline void Tile(const float* a, int64_t lda, const float* bp, int64_t kc, float
       __builtin_prefetch(bp + 16 * 2 * L + 16);
     }
     const typename V::T b0 = V::Load(bp);
-    const typename V::T b1 = V::Load(bp + L);
+    typename V::T b1;
+    if constexpr (NV == 2) b1 = V::Load(bp + L);
     bp += 2 * L;
 #pragma GCC unroll 16
     for (int r = 0; r < R; ++r) {
       const typename V::T av = V::Broadcast(a + r * lda + k);
       c0[r] = V::Fma(av, b0, c0[r]);
-      c1[r] = V::Fma(av, b1, c1[r]);
+      if constexpr (NV == 2) c1[r] = V::Fma(av, b1, c1[r]);
     }
   }
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r) {
     V::Store(c + r * ldc, c0[r]);
-    V::Store(c + r * ldc + L, c1[r]);
+    if constexpr (NV == 2) V::Store(c + r * ldc + L, c1[r]);
   }
 }
 
-template <class V, int R, bool kPrefetch>
+template <class V, int R, bool kPrefetch, int NV = 2>
 void TileRows(int rows, const float* a, int64_t lda, const float* bp, int64_t kc, float* c,
               int64_t ldc, bool accumulate) {
   if constexpr (R > 1) {
-    if (rows < R) return TileRows<V, R - 1, kPrefetch>(rows, a, lda, bp, kc, c, ldc, accumulate);
+    if (rows < R) return TileRows<V, R - 1, kPrefetch, NV>(rows, a, lda, bp, kc, c, ldc, accumulate);
   }
-  Tile<V, R, kPrefetch>(a, lda, bp, kc, c, ldc, accumulate);
+  Tile<V, R, kPrefetch, NV>(a, lda, bp, kc, c, ldc, accumulate);
 }
 
-// C rows [i0, i1) x panels [p0, p1) over all of K. A panel narrower than NR at the right edge
-// of C is computed in a scratch tile and copied out. The first row tile of each block of B
-// prefetches it (B comes from memory: weights are read once per inference); later tiles find
-// it in L1. When a row block of A fits in L2 the panels are walked one at a time, so B is read
-// front to back; otherwise K blocks are outermost, keeping each MC x KC block of A in L2.
+// Tile with the rows of A given by pointers (convolution without im2col): ind[t * MR + r] is
+// row r's run of C floats for tap t, multiplied by the C rows of bp that follow for that tap.
+template <class V, int R, int MR, int NV>
+inline void TileIndirect(const float* const* ind, int64_t taps, int64_t C, const float* bp, float* c,
+                         int64_t ldc, bool accumulate) {
+  constexpr int L = V::kLanes;
+  typename V::T c0[R], c1[R];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) {
+    c0[r] = accumulate ? V::Load(c + r * ldc) : V::Zero();
+    if constexpr (NV == 2) c1[r] = accumulate ? V::Load(c + r * ldc + L) : V::Zero();
+  }
+  for (int64_t t = 0; t < taps; ++t) {
+    const float* ap[R];
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) ap[r] = ind[t * MR + r];
+    for (int64_t k = 0; k < C; ++k) {
+      const typename V::T b0 = V::Load(bp);
+      typename V::T b1;
+      if constexpr (NV == 2) b1 = V::Load(bp + L);
+      bp += 2 * L;
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r) {
+        const typename V::T av = V::Broadcast(ap[r] + k);
+        c0[r] = V::Fma(av, b0, c0[r]);
+        if constexpr (NV == 2) c1[r] = V::Fma(av, b1, c1[r]);
+      }
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) {
+    V::Store(c + r * ldc, c0[r]);
+    if constexpr (NV == 2) V::Store(c + r * ldc + L, c1[r]);
+  }
+}
+
+template <class V, int R, int MR, int NV>
+void TileIndirectRows(int rows, const float* const* ind, int64_t taps, int64_t C, const float* bp, float* c,
+                      int64_t ldc, bool accumulate) {
+  if constexpr (R > 1) {
+    if (rows < R) return TileIndirectRows<V, R - 1, MR, NV>(rows, ind, taps, C, bp, c, ldc, accumulate);
+  }
+  TileIndirect<V, R, MR, NV>(ind, taps, C, bp, c, ldc, accumulate);
+}
+
+// Rows [0, mc) of A given by pointers, taps [t0, t0 + taps) of C floats each (B rows
+// [t0 * C, (t0 + taps) * C)), times panel p, into C. ind holds, per tile of MR rows, taps x MR
+// pointers ([tile][tap][MR]).
+template <class V, int MR>
+void IndirectPanel(int64_t mc, const float* const* ind, int64_t t0, int64_t taps, int64_t C, const PackedMatrix& b,
+                   int64_t p, float* c, int64_t ldc, bool accumulate) {
+  constexpr int NR = 2 * V::kLanes;
+  alignas(64) float scratch[MR * NR];
+  const float* bp = b.panel(p) + t0 * C * NR;
+  const int64_t col = p * NR;
+  const int64_t width = std::min<int64_t>(NR, b.N() - col);
+  for (int64_t i = 0; i < mc; i += MR) {
+    const int rows = static_cast<int>(std::min<int64_t>(MR, mc - i));
+    const float* const* ti = ind + (i / MR) * taps * MR;
+    float* ci = c + i * ldc + col;
+    // A full panel, or a full first vector of one (NV = 1 stores only that), goes straight to C.
+    const bool in_place = width == NR || width == V::kLanes;
+    float* out = in_place ? ci : scratch;
+    const int64_t ldo = in_place ? ldc : NR;
+    if (!in_place && accumulate) {
+      for (int r = 0; r < rows; ++r) std::memcpy(scratch + r * NR, ci + r * ldc, width * sizeof(float));
+    }
+    if (width <= V::kLanes) {
+      TileIndirectRows<V, MR, MR, 1>(rows, ti, taps, C, bp, out, ldo, accumulate);
+    } else {
+      TileIndirectRows<V, MR, MR, 2>(rows, ti, taps, C, bp, out, ldo, accumulate);
+    }
+    if (!in_place) {
+      for (int r = 0; r < rows; ++r) std::memcpy(ci + r * ldc, scratch + r * NR, width * sizeof(float));
+    }
+  }
+}
+
+// Rows [0, mc) of A (a points at column k0 of row 0) times rows [k0, k0 + kc) of panel p of B, into C (stored, or added to C
+// when accumulate). A panel narrower than NR at the right edge of C is computed in a scratch
+// tile and copied out. The first row tile prefetches the block of B (B comes from memory:
+// weights are read once per inference); later tiles find it in L1.
+template <class V, int MR>
+void Panel(int64_t mc, const float* a, int64_t lda, const PackedMatrix& b, int64_t p, int64_t k0,
+           int64_t kc, float* c, int64_t ldc, bool accumulate) {
+  constexpr int NR = 2 * V::kLanes;
+  alignas(64) float scratch[MR * NR];
+  const float* bp = b.panel(p) + k0 * NR;
+  const int64_t col = p * NR;
+  const int64_t width = std::min<int64_t>(NR, b.N() - col);
+  for (int64_t i = 0; i < mc; i += MR) {
+    const int rows = static_cast<int>(std::min<int64_t>(MR, mc - i));
+    const float* ai = a + i * lda;
+    float* ci = c + i * ldc + col;
+    // A full panel, or a full first vector of one (NV = 1 stores only that), goes straight to C.
+    const bool in_place = width == NR || width == V::kLanes;
+    float* out = in_place ? ci : scratch;
+    const int64_t ldo = in_place ? ldc : NR;
+    if (!in_place && accumulate) {
+      for (int r = 0; r < rows; ++r) std::memcpy(scratch + r * NR, ci + r * ldc, width * sizeof(float));
+    }
+    if (width <= V::kLanes) {
+      TileRows<V, MR, false, 1>(rows, ai, lda, bp, kc, out, ldo, accumulate);
+    } else if (i == 0) {
+      TileRows<V, MR, true>(rows, ai, lda, bp, kc, out, ldo, accumulate);
+    } else {
+      TileRows<V, MR, false>(rows, ai, lda, bp, kc, out, ldo, accumulate);
+    }
+    if (!in_place) {
+      for (int r = 0; r < rows; ++r) std::memcpy(ci + r * ldc, scratch + r * NR, width * sizeof(float));
+    }
+  }
+}
+
+// C rows [i0, i1) x panels [p0, p1) over all of K. When a row block of A fits in L2 the
+// panels are walked one at a time, so B is read front to back; otherwise K blocks are
+// outermost, keeping each MC x KC block of A in L2.
 template <class V, int MR>
 void Range(int64_t i0, int64_t i1, int64_t p0, int64_t p1, const float* a, int64_t lda,
            const PackedMatrix& b, float* c, int64_t ldc) {
-  constexpr int NR = 2 * V::kLanes;
-  const int64_t K = b.K(), N = b.N();
-  alignas(64) float scratch[MR * NR];
+  const int64_t K = b.K();
   auto block = [&](int64_t ic, int64_t mc, int64_t p, int64_t k0) {
-    const int64_t kc = std::min(kKc, K - k0);
-    const bool accumulate = k0 > 0;
-    const float* bp = b.panel(p) + k0 * NR;
-    const int64_t col = p * NR;
-    const int64_t width = std::min<int64_t>(NR, N - col);
-    for (int64_t i = ic; i < ic + mc; i += MR) {
-      const int rows = static_cast<int>(std::min<int64_t>(MR, ic + mc - i));
-      const float* ai = a + i * lda + k0;
-      float* ci = c + i * ldc + col;
-      float* out = width == NR ? ci : scratch;
-      const int64_t ldo = width == NR ? ldc : NR;
-      if (width != NR && accumulate) {
-        for (int r = 0; r < rows; ++r) std::memcpy(scratch + r * NR, ci + r * ldc, width * sizeof(float));
-      }
-      if (i == ic) {
-        TileRows<V, MR, true>(rows, ai, lda, bp, kc, out, ldo, accumulate);
-      } else {
-        TileRows<V, MR, false>(rows, ai, lda, bp, kc, out, ldo, accumulate);
-      }
-      if (width != NR) {
-        for (int r = 0; r < rows; ++r) std::memcpy(ci + r * ldc, scratch + r * NR, width * sizeof(float));
-      }
-    }
+    Panel<V, MR>(mc, a + ic * lda + k0, lda, b, p, k0, std::min(kKc, K - k0), c + ic * ldc, ldc, k0 > 0);
   };
   for (int64_t ic = i0; ic < i1; ic += kMc) {
     const int64_t mc = std::min(kMc, i1 - ic);

@@ -100,6 +100,38 @@ TEST(NhwcConv, PointwiseWithBiasAndSilu) {
   }
 }
 
+TEST(NhwcConv, WideLayersOnThePackedKernelWithBiasAndSilu) {
+  // C and M >= 32 take kernels/packed_conv.h where the CPU has its micro-kernels (YOLOv8n's
+  // body): 1x1 read in place, 3x3 through row pointers, stride 2, an output count that ends in
+  // a partial panel (80 = 2.5 x 32), with bias and SiLU in the epilogue.
+  std::mt19937 rng(10);
+  struct Case {
+    int64_t c, m, k, stride, pad, hw;
+  };
+  for (const Case& t : std::vector<Case>{{32, 32, 1, 1, 0, 9}, {64, 80, 3, 1, 1, 11}, {48, 40, 3, 2, 1, 13},
+                                         {40, 100, 3, 1, 0, 7}, {300, 33, 1, 1, 0, 5}}) {
+    SCOPED_TRACE("C " + std::to_string(t.c) + " M " + std::to_string(t.m) + " k " + std::to_string(t.k));
+    Tensor x = RandomFloat({2, t.c, t.hw, t.hw}, rng), wt = RandomFloat({t.m, t.c, t.k, t.k}, rng);
+    Tensor b = RandomFloat({t.m}, rng);
+    ref::ConvParams p{{t.stride, t.stride}, {1, 1}, {t.pad, t.pad}, {t.pad, t.pad}, 1};
+    Tensor expect = ref::ConvRef(x, wt, &b, p);
+    for (int64_t i = 0; i < expect.numel(); ++i) {
+      const double v = expect.data<float>()[i];
+      expect.data<float>()[i] = static_cast<float>(v / (1.0 + std::exp(-v)));
+    }
+    Node n = NhwcNode("NhwcConv");
+    SetInts(n, "strides", {t.stride, t.stride});
+    SetInts(n, "pads", {t.pad, t.pad, t.pad, t.pad});
+    SetString(n, "activation", "Silu");
+    KernelState state;
+    for (int run = 0; run < 3; ++run) {
+      auto out = RunKernel(n, {Permute(x, false), wt, b}, nullptr, run < 2 ? &state : nullptr, 0b110);
+      ASSERT_TRUE(out.ok()) << out.status().message();
+      ExpectClose(Permute((*out)[0], true), expect, 1e-4);
+    }
+  }
+}
+
 TEST(NhwcConv, SiluEpilogueAndErrors) {
   std::mt19937 rng(8);
   Tensor x = RandomFloat({1, 4, 6, 6}, rng), wt = RandomFloat({5, 4, 3, 3}, rng);

@@ -2,12 +2,17 @@
 // (ir/passes/layout_nhwc.cc) keeps in NHWC so that XNNPACK needs no transposes.
 //   X (N, H, W, C); W (M, C/group, KH, KW) and B (M) as in ONNX; Conv's attributes (and the
 //   fused "activation"). Y (N, OH, OW, M).
-// XNNPACK runs it (the operator cached per node with plan state); if XNNPACK refuses, the NCHW
-// Conv runs between two transposes.
+// With group 1 and constant weights it runs on kernels/packed_conv.h (the packed-GEMM
+// micro-kernels, weights packed once per node); other groups (depthwise) on XNNPACK, the
+// operator cached per node. PARALLAX_NHWC_CONV=xnnpack sends every node to XNNPACK (the A/B
+// baseline: docs/benchmarks.md). Where neither runs, the NCHW Conv runs between two transposes.
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 
 #include "kernels/kernel_util.h"
+#include "kernels/packed_conv.h"
 #include "kernels/ops/conv.h"
 #include "kernels/ops/conv_activation.h"
 #include "kernels/ops/conv_geometry.h"
@@ -58,6 +63,39 @@ void Rotate(const float* src, float* dst, int64_t n, int64_t rows, int64_t cols,
   });
 }
 
+// A node's cached form: its packed weights, or its XNNPACK operator.
+struct NhwcConvState {
+  std::shared_ptr<PackedConvWeights> packed;
+  std::shared_ptr<XnnConv2DOp> xnn;
+};
+
+bool PackedConvEnabled() {
+  static const bool on = [] {
+    const char* env = std::getenv("PARALLAX_NHWC_CONV");
+    return env == nullptr || std::strcmp(env, "xnnpack") != 0;
+  }();
+  return on;
+}
+
+// The packed kernel computes 32 output channels per tile (AVX-512) and reads the rows of A as
+// runs of C floats: with fewer channels than that (YOLOv8n's first three layers, C or M = 3
+// or 16) XNNPACK's 16-wide tiles win, measured per node (docs/benchmarks.md).
+bool UsePackedConv(const XnnConvArgs& a) {
+  return a.G == 1 && a.C >= 32 && a.M >= 32 && PackedConvEnabled();
+}
+
+// Bias and activation on rows [r0, r1) x columns [c0, c1) of Y (M columns), in one activation
+// call when the block is whole rows.
+void BiasActivation(const Activation& act, const float* bias, float* y, int64_t M, int64_t r0, int64_t r1,
+                    int64_t c0, int64_t c1) {
+  if (c0 == 0 && c1 == M) {
+    if (bias != nullptr) ApplyRowBiasActivation(Activation{}, y + r0 * M, r1 - r0, M, bias);
+    if (act.kind != Activation::kNone) ApplyBiasActivation(act, y + r0 * M, (r1 - r0) * M, 0.0f);
+    return;
+  }
+  ApplyRowBiasActivation(act, y + r0 * M + c0, r1 - r0, c1 - c0, bias ? bias + c0 : nullptr, M);
+}
+
 Status NhwcConvCompute(KernelContext& ctx) {
   const Tensor& X = ctx.in(0);
   const Tensor& Wt = ctx.in(1);
@@ -73,16 +111,37 @@ Status NhwcConvCompute(KernelContext& ctx) {
                        g.stride[1], g.dilation[0], g.dilation[1], g.pad_begin[0], g.pad_begin[1],
                        g.pad_end[0], g.pad_end[1], ctx.node.GetInt("group", 1)};
   const float* bias = B ? B->data<float>() : nullptr;
-  if (XnnConv2DSupported(xa)) {
-    const bool cacheable = ctx.state != nullptr && ctx.is_constant(1) && (B == nullptr || ctx.is_constant(2));
-    if (cacheable) {
-      XnnConv2DOp* op = ctx.state->GetOrCreate<XnnConv2DOp>(
-          [&] { return XnnConv2DOp::Create(xa, Wt.data<float>(), bias, act); });
-      if (op != nullptr && op->TryRunNhwc(xa, X.data<float>(), Y.data<float>(), ctx.pool)) return Status::Ok();
-    }
-    if (XnnConv2DNhwc(xa, X.data<float>(), Wt.data<float>(), bias, Y.data<float>(), act, ctx.pool)) {
+  const bool cacheable = ctx.state != nullptr && ctx.is_constant(1) && (B == nullptr || ctx.is_constant(2));
+  if (cacheable) {
+    NhwcConvState* state = ctx.state->GetOrCreate<NhwcConvState>([&] {
+      auto s = std::make_shared<NhwcConvState>();
+      if (UsePackedConv(xa)) s->packed = PackedConvWeights::Pack(M, C, KH, KW, Wt.data<float>());
+      if (s->packed == nullptr && XnnConv2DSupported(xa)) s->xnn = XnnConv2DOp::Create(xa, Wt.data<float>(), bias, act);
+      return s;
+    });
+    if (state->packed != nullptr && state->packed->C() == C && state->packed->M() == M &&
+        state->packed->KH() == KH && state->packed->KW() == KW) {
+      ConvGeometry cg;
+      cg.batch = N, cg.in_h = H, cg.in_w = W, cg.channels = C, cg.out_h = g.out[0], cg.out_w = g.out[1];
+      cg.kernel_h = KH, cg.kernel_w = KW, cg.stride_h = g.stride[0], cg.stride_w = g.stride[1];
+      cg.dilation_h = g.dilation[0], cg.dilation_w = g.dilation[1], cg.pad_top = g.pad_begin[0],
+      cg.pad_left = g.pad_begin[1];
+      float* y = Y.data<float>();
+      GemmEpilogue epilogue;
+      if (bias != nullptr || act.kind != Activation::kNone) {
+        epilogue = [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+          BiasActivation(act, bias, y, M, r0, r1, c0, c1);
+        };
+      }
+      PackedConvNhwc(ctx.pool, cg, X.data<float>(), *state->packed, y, epilogue);
       return Status::Ok();
     }
+    if (state->xnn != nullptr && state->xnn->TryRunNhwc(xa, X.data<float>(), Y.data<float>(), ctx.pool)) {
+      return Status::Ok();
+    }
+  }
+  if (XnnConv2DSupported(xa) && XnnConv2DNhwc(xa, X.data<float>(), Wt.data<float>(), bias, Y.data<float>(), act, ctx.pool)) {
+    return Status::Ok();
   }
   // XNNPACK refused: the NCHW kernel between two transposes.
   PX_ASSIGN_OR_RETURN(Tensor x_nchw, Tensor::Allocate(DataType::kFloat32, ToNchw(X.shape())));

@@ -1,0 +1,53 @@
+// 2-D convolution on NHWC activations as a GEMM on the packed-weight micro-kernels of
+// kernels/packed_gemm.h (group 1 only):
+//
+//   auto w = PackedConvWeights::Pack(M, C, KH, KW, w_oihw);   // once per node; null: no kernel
+//   if (w) PackedConvNhwc(pool, geometry, x_nhwc, *w, y_nhwc, epilogue);
+//
+// Y[n*OH*OW, M] = A[n*OH*OW, KH*KW*C] * B[KH*KW*C, M], where row (n, oh, ow) of A holds the
+// KH x KW input pixels that output pixel reads (im2col), tap-major and channel-minor. A is never
+// materialised whole: each task gathers one block of MC rows x KC columns of it into a scratch
+// buffer that stays in L2, and the micro-kernel reads it from there; a 1x1, stride-1, unpadded
+// convolution reads X in place. Every element of Y is summed in the same order whatever the
+// thread count.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "kernels/packed_gemm.h"
+
+namespace parallax {
+
+class ThreadPool;
+
+struct ConvGeometry {
+  int64_t batch = 1, in_h = 0, in_w = 0, channels = 0;  // X: (batch, in_h, in_w, channels)
+  int64_t out_h = 0, out_w = 0;                          // Y: (batch, out_h, out_w, M)
+  int64_t kernel_h = 1, kernel_w = 1;
+  int64_t stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
+  int64_t pad_top = 0, pad_left = 0;  // bottom/right padding follows from out_h/out_w
+};
+
+class PackedConvWeights {
+ public:
+  // w: ONNX's (M, C, KH, KW). Null where PackedMatrix::Pack is (no micro-kernel here).
+  static std::shared_ptr<PackedConvWeights> Pack(int64_t M, int64_t C, int64_t KH, int64_t KW,
+                                                 const float* w, GemmIsa isa = GemmIsa::kAuto);
+  int64_t M() const { return b_->N(); }
+  int64_t C() const { return c_; }
+  int64_t KH() const { return kh_; }
+  int64_t KW() const { return kw_; }
+  const PackedMatrix& b() const { return *b_; }
+
+ private:
+  std::shared_ptr<PackedMatrix> b_;
+  int64_t c_ = 0, kh_ = 0, kw_ = 0;
+};
+
+// y (batch*out_h*out_w rows of M floats) = conv(x, w). The epilogue (bias, activation) runs on
+// each finished block of rows x columns of y while it is in cache.
+void PackedConvNhwc(ThreadPool* pool, const ConvGeometry& g, const float* x,
+                    const PackedConvWeights& w, float* y, const GemmEpilogue& epilogue = nullptr);
+
+}  // namespace parallax

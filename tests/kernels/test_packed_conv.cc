@@ -1,0 +1,127 @@
+// PackedConvNhwc (kernels/packed_conv.h) against a double-precision NHWC reference, for every
+// micro-kernel this CPU runs: random geometries (kernel sizes, strides, dilations, padding on
+// every side, batch), channel counts around the panel width and past one K block, results
+// independent of the thread count bit for bit, and the epilogue called once per element.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <mutex>
+#include <random>
+#include <vector>
+
+#include "kernel_test_util.h"
+#include "kernels/packed_conv.h"
+#include "runtime/thread_pool.h"
+
+namespace parallax::testing {
+namespace {
+
+std::vector<float> Random(int64_t n, std::mt19937& rng) {
+  std::uniform_real_distribution<float> u(-1, 1);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = u(rng);
+  return v;
+}
+
+// y[n, oh, ow, m] = sum over c, kh, kw of x[n, ih, iw, c] * w[m, c, kh, kw], in double.
+std::vector<double> Reference(const ConvGeometry& g, int64_t M, const std::vector<float>& x,
+                              const std::vector<float>& w) {
+  const int64_t C = g.channels, KH = g.kernel_h, KW = g.kernel_w;
+  std::vector<double> y(static_cast<size_t>(g.batch * g.out_h * g.out_w * M), 0.0);
+  for (int64_t n = 0; n < g.batch; ++n)
+    for (int64_t oh = 0; oh < g.out_h; ++oh)
+      for (int64_t ow = 0; ow < g.out_w; ++ow)
+        for (int64_t m = 0; m < M; ++m) {
+          double acc = 0;
+          for (int64_t kh = 0; kh < KH; ++kh)
+            for (int64_t kw = 0; kw < KW; ++kw) {
+              const int64_t ih = oh * g.stride_h - g.pad_top + kh * g.dilation_h;
+              const int64_t iw = ow * g.stride_w - g.pad_left + kw * g.dilation_w;
+              if (ih < 0 || ih >= g.in_h || iw < 0 || iw >= g.in_w) continue;
+              for (int64_t c = 0; c < C; ++c) {
+                acc += double(x[((n * g.in_h + ih) * g.in_w + iw) * C + c]) * double(w[((m * C + c) * KH + kh) * KW + kw]);
+              }
+            }
+          y[((n * g.out_h + oh) * g.out_w + ow) * M + m] = acc;
+        }
+  return y;
+}
+
+class PackedConv : public ::testing::TestWithParam<GemmIsa> {
+ protected:
+  void SetUp() override {
+    const float one = 1.0f;
+    if (PackedConvWeights::Pack(1, 1, 1, 1, &one, GetParam()) == nullptr) {
+      GTEST_SKIP() << "this CPU (or build) has no micro-kernel for this ISA";
+    }
+  }
+};
+
+TEST_P(PackedConv, RandomGeometriesMatchReference) {
+  std::mt19937 rng(33);
+  const int64_t channels[] = {1, 3, 16, 17, 32, 64, 300};
+  const int64_t outputs[] = {1, 16, 17, 32, 48, 80};
+  std::uniform_int_distribution<int64_t> kd(1, 4), sd(1, 2), dd(1, 2), pd(0, 2), hw(1, 12);
+  ThreadPool one(1), three(3);
+  for (int trial = 0; trial < 50; ++trial) {
+    ConvGeometry g;
+    g.batch = 1 + trial % 2;
+    g.channels = channels[trial % 7];
+    const int64_t M = outputs[(trial / 2) % 6];
+    g.kernel_h = kd(rng), g.kernel_w = kd(rng);
+    g.stride_h = sd(rng), g.stride_w = sd(rng), g.dilation_h = dd(rng), g.dilation_w = dd(rng);
+    g.pad_top = pd(rng), g.pad_left = pd(rng);
+    const int64_t pad_bottom = pd(rng), pad_right = pd(rng);
+    // Every few trials an image past one block of rows (240 output pixels).
+    g.in_h = (g.kernel_h - 1) * g.dilation_h + 1 + (trial % 9 == 0 ? 20 : hw(rng));
+    g.in_w = (g.kernel_w - 1) * g.dilation_w + 1 + (trial % 9 == 0 ? 20 : hw(rng));
+    g.out_h = (g.in_h + g.pad_top + pad_bottom - (g.kernel_h - 1) * g.dilation_h - 1) / g.stride_h + 1;
+    g.out_w = (g.in_w + g.pad_left + pad_right - (g.kernel_w - 1) * g.dilation_w - 1) / g.stride_w + 1;
+    SCOPED_TRACE("trial " + std::to_string(trial) + " C " + std::to_string(g.channels) + " M " +
+                 std::to_string(M) + " kernel " + std::to_string(g.kernel_h) + "x" + std::to_string(g.kernel_w) +
+                 " in " + std::to_string(g.in_h) + "x" + std::to_string(g.in_w));
+    const std::vector<float> x = Random(g.batch * g.in_h * g.in_w * g.channels, rng);
+    const std::vector<float> w = Random(M * g.channels * g.kernel_h * g.kernel_w, rng);
+    auto packed = PackedConvWeights::Pack(M, g.channels, g.kernel_h, g.kernel_w, w.data(), GetParam());
+    ASSERT_NE(packed, nullptr);
+    const std::vector<double> expect = Reference(g, M, x, w);
+    std::vector<float> y1(expect.size(), NAN), y3(expect.size(), NAN);
+    PackedConvNhwc(&one, g, x.data(), *packed, y1.data());
+    PackedConvNhwc(&three, g, x.data(), *packed, y3.data());
+    const double tol = 1e-5 * std::sqrt(double(g.channels * g.kernel_h * g.kernel_w));
+    for (size_t i = 0; i < expect.size(); ++i) {
+      ASSERT_NEAR(y1[i], expect[i], tol * (1 + std::abs(expect[i]))) << "element " << i;
+      ASSERT_EQ(y1[i], y3[i]) << "element " << i << ": 1 and 3 threads differ";
+    }
+  }
+}
+
+TEST_P(PackedConv, EpilogueSeesEveryElementOnce) {
+  std::mt19937 rng(34);
+  ConvGeometry g;
+  g.batch = 2, g.in_h = 19, g.in_w = 17, g.channels = 40, g.kernel_h = g.kernel_w = 3;
+  g.pad_top = g.pad_left = 1, g.out_h = 19, g.out_w = 17;
+  const int64_t M = 80;
+  const std::vector<float> x = Random(g.batch * g.in_h * g.in_w * g.channels, rng);
+  const std::vector<float> w = Random(M * g.channels * 9, rng);
+  auto packed = PackedConvWeights::Pack(M, g.channels, 3, 3, w.data(), GetParam());
+  ASSERT_NE(packed, nullptr);
+  ThreadPool pool(2);
+  const int64_t rows = g.batch * g.out_h * g.out_w;
+  std::vector<float> y(static_cast<size_t>(rows * M));
+  std::vector<int> seen(y.size(), 0);
+  std::mutex mu;
+  PackedConvNhwc(&pool, g, x.data(), *packed, y.data(), [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+    std::lock_guard<std::mutex> lock(mu);
+    for (int64_t r = r0; r < r1; ++r)
+      for (int64_t c = c0; c < c1; ++c) ++seen[r * M + c];
+  });
+  EXPECT_TRUE(std::all_of(seen.begin(), seen.end(), [](int n) { return n == 1; }));
+}
+
+INSTANTIATE_TEST_SUITE_P(Isa, PackedConv, ::testing::Values(GemmIsa::kAvx512, GemmIsa::kAvx2),
+                         [](const auto& info) { return info.param == GemmIsa::kAvx512 ? "Avx512" : "Avx2"; });
+
+}  // namespace
+}  // namespace parallax::testing
