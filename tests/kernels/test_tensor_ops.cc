@@ -414,10 +414,12 @@ TEST(TensorOps, TransposeRandom) {
     ASSERT_TRUE(got.ok()) << got.status().message();
     ExpectEqual((*got)[0], reference::RefTranspose(x, perm));
   }
-  // Big ones: 2-D tiled path, keep-last-dim path, 4-D NCHW->NHWC; int8 and int64 dtypes.
+  // Big ones: 2-D tiled path, keep-last-dim path, 4-D NCHW->NHWC (also of 2, 3 and 4 planes:
+  // the interleave path); int8 and int64 dtypes.
   struct Case { Shape s; std::vector<int64_t> perm; };
   for (const Case& c : {Case{{301, 517}, {1, 0}}, Case{{8, 64, 130}, {1, 0, 2}}, Case{{2, 32, 40, 41}, {0, 2, 3, 1}},
-                        Case{{3, 50, 7, 60}, {3, 1, 0, 2}}}) {
+                        Case{{3, 50, 7, 60}, {3, 1, 0, 2}}, Case{{1, 3, 37, 41}, {0, 2, 3, 1}},
+                        Case{{1, 2, 9, 70}, {0, 2, 3, 1}}, Case{{1, 4, 65, 3}, {0, 2, 3, 1}}}) {
     Tensor x = RandomFloat(c.s, rng);
     Node n = MakeNode("Transpose", 13);
     SetInts(n, "perm", c.perm);

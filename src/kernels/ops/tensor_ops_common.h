@@ -8,6 +8,7 @@
 #include <cstring>
 #include <functional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/kernel.h"
@@ -51,6 +52,24 @@ void StridedCopyT(const U* in, int64_t offset, U* out, const Shape& shape,
   const int64_t s = st[n - 1];
   std::vector<int64_t> ostr(n, 1);
   for (int64_t d = n - 2; d >= 0; --d) ostr[d] = ostr[d + 1] * sz[d + 1];
+
+  // Interleave of a few planes (NCHW -> NHWC of an image, C <= 4): out[p * L + l] =
+  // in[p + l * s], with L known at compile time so that the loop unrolls.
+  if (n == 2 && st[0] == 1 && s != 0 && L >= 2 && L <= 4 && sz[0] >= 64) {
+    const U* base = in + offset;
+    auto interleave = [&](auto planes) {
+      constexpr int64_t P = decltype(planes)::value;
+      ParallelFor(pool, sz[0], kGrainElems, [&](int64_t b, int64_t e) {
+        for (int64_t p = b; p < e; ++p) {
+          for (int64_t l = 0; l < P; ++l) out[p * P + l] = base[p + l * s];
+        }
+      });
+    };
+    if (L == 2) interleave(std::integral_constant<int64_t, 2>{});
+    if (L == 3) interleave(std::integral_constant<int64_t, 3>{});
+    if (L == 4) interleave(std::integral_constant<int64_t, 4>{});
+    return;
+  }
 
   // Tiled transpose: the innermost output dim is strided in the input while another dim is
   // contiguous in the input (2-D transposes and permutations that move the last dim).
