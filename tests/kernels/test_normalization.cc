@@ -73,6 +73,20 @@ TEST(SoftmaxTest, LargeValuesAreStableAndRowsParallel) {
   ExpectVecNear(D((*lo)[0]), reference::Softmax(D(x), 64, 1000, 1, true), 1e-5);
 }
 
+TEST(SoftmaxTest, MiddleAxisOfOneLargeBlockSplitsItsColumns) {
+  // YOLOv8n's DFL softmax: axis 1 of [1, 16, 4, 8400] is one [16, 33600] block whose columns
+  // are split into chunks across threads; here 2 blocks of 2500 columns (3 chunks each).
+  std::mt19937 rng(9);
+  Tensor x = RandomFloat({2, 7, 2500}, rng, -20.f, 20.f);
+  for (bool log : {false, true}) {
+    Node n = MakeNode(log ? "LogSoftmax" : "Softmax", 13);
+    SetInt(n, "axis", 1);
+    auto out = RunKernel(n, {x});
+    ASSERT_TRUE(out.ok()) << out.status().message();
+    ExpectVecNear(D((*out)[0]), reference::Softmax(D(x), 2, 7, 2500, log), 1e-5);
+  }
+}
+
 TEST(SoftmaxTest, Float64ScalarEmptyAndErrors) {
   Tensor xd = MakeTensor<double>({2, 2}, {1, 2, 3, 4}, DataType::kFloat64);
   Node n = MakeNode("Softmax", 13);

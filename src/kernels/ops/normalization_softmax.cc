@@ -110,36 +110,36 @@ void SoftmaxRowAny(const T* x, T* y, int64_t n) {
   SoftmaxRow<T, kLog>(x, y, n);
 }
 
-// Softmax along the middle dim of a [n, inner] block.
+// Softmax along the middle dim of a [n, stride] block, over columns [0, width) of it.
 template <typename T, bool kLog>
-void SoftmaxStrided(const T* x, T* y, int64_t n, int64_t inner, T* mx, T* sum) {
-  for (int64_t k = 0; k < inner; ++k) { mx[k] = -INFINITY; sum[k] = 0; }
+void SoftmaxStrided(const T* x, T* y, int64_t n, int64_t width, int64_t stride, T* mx, T* sum) {
+  for (int64_t k = 0; k < width; ++k) { mx[k] = -INFINITY; sum[k] = 0; }
   for (int64_t i = 0; i < n; ++i) {
-    const T* r = x + i * inner;
-    for (int64_t k = 0; k < inner; ++k) mx[k] = r[k] > mx[k] ? r[k] : mx[k];
+    const T* r = x + i * stride;
+    for (int64_t k = 0; k < width; ++k) mx[k] = r[k] > mx[k] ? r[k] : mx[k];
   }
-  for (int64_t k = 0; k < inner; ++k) if (!std::isfinite(mx[k])) mx[k] = 0;
+  for (int64_t k = 0; k < width; ++k) if (!std::isfinite(mx[k])) mx[k] = 0;
   for (int64_t i = 0; i < n; ++i) {
-    const T* r = x + i * inner;
-    T* o = y + i * inner;
-    for (int64_t k = 0; k < inner; ++k) {
+    const T* r = x + i * stride;
+    T* o = y + i * stride;
+    for (int64_t k = 0; k < width; ++k) {
       const T e = Exp(r[k] - mx[k]);
       if constexpr (!kLog) o[k] = e;
       sum[k] += e;
     }
   }
   if constexpr (kLog) {
-    for (int64_t k = 0; k < inner; ++k) sum[k] = mx[k] + std::log(sum[k]);
+    for (int64_t k = 0; k < width; ++k) sum[k] = mx[k] + std::log(sum[k]);
     for (int64_t i = 0; i < n; ++i) {
-      const T* r = x + i * inner;
-      T* o = y + i * inner;
-      for (int64_t k = 0; k < inner; ++k) o[k] = r[k] - sum[k];
+      const T* r = x + i * stride;
+      T* o = y + i * stride;
+      for (int64_t k = 0; k < width; ++k) o[k] = r[k] - sum[k];
     }
   } else {
-    for (int64_t k = 0; k < inner; ++k) sum[k] = T(1) / sum[k];
+    for (int64_t k = 0; k < width; ++k) sum[k] = T(1) / sum[k];
     for (int64_t i = 0; i < n; ++i) {
-      T* o = y + i * inner;
-      for (int64_t k = 0; k < inner; ++k) o[k] *= sum[k];
+      T* o = y + i * stride;
+      for (int64_t k = 0; k < width; ++k) o[k] *= sum[k];
     }
   }
 }
@@ -154,10 +154,16 @@ void SoftmaxTyped(const T* x, T* y, const SoftmaxGeom& g, ThreadPool* pool) {
     });
     return;
   }
-  pool->ParallelFor(g.outer, grain, [&](int64_t b, int64_t e) {
-    std::vector<T> mx(static_cast<size_t>(g.inner)), sum(static_cast<size_t>(g.inner));
-    for (int64_t o = b; o < e; ++o) {
-      SoftmaxStrided<T, kLog>(x + o * block, y + o * block, g.n, g.inner, mx.data(), sum.data());
+  // Tasks: column chunks of each [n, inner] block (one block can be the whole tensor, as in
+  // YOLOv8n's DFL softmax over axis 1 of [1, 16, 4, 8400]); each column is one softmax.
+  constexpr int64_t kChunk = 1024;
+  const int64_t chunks = (g.inner + kChunk - 1) / kChunk;
+  const int64_t task_grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, g.n * std::min(kChunk, g.inner)));
+  pool->ParallelFor(g.outer * chunks, task_grain, [&](int64_t b, int64_t e) {
+    std::vector<T> mx(static_cast<size_t>(std::min(kChunk, g.inner))), sum(mx.size());
+    for (int64_t t = b; t < e; ++t) {
+      const int64_t o = t / chunks, k0 = (t % chunks) * kChunk, width = std::min(kChunk, g.inner - k0);
+      SoftmaxStrided<T, kLog>(x + o * block + k0, y + o * block + k0, g.n, width, g.inner, mx.data(), sum.data());
     }
   });
 }
