@@ -34,6 +34,8 @@ const Shape4 kShapes[] = {
     {32, 160, 160, 32, 1, 1},
     {64, 80, 80, 64, 3, 1},
     {256, 20, 20, 256, 1, 1},
+    {64, 40, 40, 64, 3, 1},
+    {128, 20, 20, 128, 3, 1},
 };
 
 ThreadPool& Pool() {
@@ -167,10 +169,10 @@ void BM_PackedNhwc(benchmark::State& st) {
 
 }  // namespace
 
-BENCHMARK_CAPTURE(BM_Parallax, none, "", "")->DenseRange(0, 3)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Parallax, silu, "Silu", "")->DenseRange(0, 3)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Parallax, im2col_openblas, "", "im2col")->DenseRange(0, 3)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Xnn, full, false)->DenseRange(0, 3)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Xnn, cached, true)->DenseRange(0, 3)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_PackedNhwc)->DenseRange(0, 3)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Parallax, none, "", "")->DenseRange(0, 5)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Parallax, silu, "Silu", "")->DenseRange(0, 5)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Parallax, im2col_openblas, "", "im2col")->DenseRange(0, 5)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Xnn, full, false)->DenseRange(0, 5)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Xnn, cached, true)->DenseRange(0, 5)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PackedNhwc)->DenseRange(0, 5)->Unit(benchmark::kMillisecond);
 BENCHMARK_MAIN();

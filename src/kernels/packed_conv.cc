@@ -82,11 +82,18 @@ void PackedConvNhwc(ThreadPool* pool, const ConvGeometry& g, const float* x, con
   // A is X itself for a 1x1, stride-1, unpadded convolution.
   const bool direct = w.KH() == 1 && w.KW() == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
                       g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w;
-  // Tasks as in PackedSgemm: blocks of kMc rows x chunks of panels, ~4 per thread.
+  // Tasks: blocks of rows x chunks of panels, ~4 per thread. Rows are split first (blocks of
+  // kMc, down to 4 tiles when there are fewer blocks than tasks wanted): each chunk of
+  // panels re-reads its block of A.
   const int threads = pool ? pool->threads() : 1;
-  const int64_t row_blocks = (M + kMc - 1) / kMc;
   const bool small = M * N * K < (int64_t{1} << 20);
   const int64_t want = threads <= 1 || small ? 1 : 4 * threads;
+  const int64_t mr = b.indirect().mr;
+  int64_t block_rows = kMc;
+  if ((M + kMc - 1) / kMc < want) {
+    block_rows = std::clamp<int64_t>(((M + want - 1) / want + mr - 1) / mr * mr, 4 * mr, kMc);
+  }
+  const int64_t row_blocks = (M + block_rows - 1) / block_rows;
   const int64_t chunks = std::clamp<int64_t>((want + row_blocks - 1) / row_blocks, 1, panels);
   const int64_t per_chunk = (panels + chunks - 1) / chunks;
   const packed_gemm_detail::PanelFn panel = b.panel_fn();
@@ -95,7 +102,7 @@ void PackedConvNhwc(ThreadPool* pool, const ConvGeometry& g, const float* x, con
   const std::vector<float> zeros(direct ? 0 : static_cast<size_t>(g.channels), 0.0f);
   auto task = [&](int64_t t) {
     const int64_t rb = t / chunks, ch = t % chunks;
-    const int64_t i0 = rb * kMc, mc = std::min(M, i0 + kMc) - i0;
+    const int64_t i0 = rb * block_rows, mc = std::min(M, i0 + block_rows) - i0;
     const int64_t p0 = ch * per_chunk, p1 = std::min(panels, p0 + per_chunk);
     if (p0 >= p1) return;
     if (direct) {
