@@ -2,6 +2,12 @@
 #include "kernels/simd_rows.h"
 
 #if defined(__x86_64__) && defined(__AVX512F__)
+// GCC 12's _mm512_undefined_ps() (the pass-through operand of unmasked max/min/round) is
+// "__m512 __Y = __Y", which -Wuninitialized reports at every inlined use: a false positive.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include "kernels/simd_avx512.h"
 #include "kernels/simd_rows_impl.h"
 
