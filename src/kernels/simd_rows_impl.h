@@ -104,12 +104,42 @@ inline typename V::T SigmoidGate(typename V::T v, typename V::T nbeta) {
   return kGate ? V::Mul(v, s) : s;
 }
 
+// v·sigmoid(β·v) = v / (1 + 2^y), y = −β·log2(e)·v, in fewer operations than SigmoidGate (SiLU
+// runs on every convolution output of YOLOv8n: 15 M elements per inference): y is clamped to
+// [−126, 125] (2^y and 1 / (1 + 2^y) stay normal floats, so no selects) and 2^y is 2^n times a
+// degree-6 fit of 2^f on [−0.5, 0.5] (relative error 1e-7). Rounding y costs a relative error
+// of about 4e-8·|y| in 2^y, so sigmoid is within ~1e-6 of exact for |β·v| < 20 and saturates
+// correctly beyond. NaN v gives NaN (through the final product); v = −inf gives −inf (not the
+// NaN of −inf · 0).
+template <class V>
+inline typename V::T SiluFast(typename V::T v, typename V::T scale) {
+  using T = typename V::T;
+  const T y = V::Min(V::Max(V::Mul(v, scale), V::Set(-126.f)), V::Set(125.f));
+  const T n = V::Round(y);
+  const T f = V::Sub(y, n);
+  T p = V::Set(1.5353360504377633e-4f);
+  p = V::Fma(p, f, V::Set(1.3398875016719103e-3f));
+  p = V::Fma(p, f, V::Set(9.61843691766262e-3f));
+  p = V::Fma(p, f, V::Set(5.5503323674201965e-2f));
+  p = V::Fma(p, f, V::Set(2.4022647738456726e-1f));
+  p = V::Fma(p, f, V::Set(6.931471824645996e-1f));
+  p = V::Fma(p, f, V::Set(1.f));
+  const T e = V::Pow2(p, n);
+  return V::Mul(v, Reciprocal<V>(V::Add(V::Set(1.f), e)));
+}
+
 // x[i] = act(x[i] + bias) for act = x·sigmoid(β·x) (kGate) or sigmoid.
 template <class V, bool kGate>
 void SigmoidRow(float* x, int64_t n, float bias, float beta) {
   constexpr int L = V::kLanes;
   const typename V::T b = V::Set(bias), nbeta = V::Set(-beta);
   int64_t i = 0;
+  if constexpr (kGate) {
+    const typename V::T scale = V::Set(-beta * 1.44269504088896341f);
+    for (; i + L <= n; i += L) V::Store(x + i, SiluFast<V>(V::Add(V::Load(x + i), b), scale));
+    if (i < n) V::StoreN(x + i, n - i, SiluFast<V>(V::Add(V::LoadN(x + i, n - i, 0.f), b), scale));
+    return;
+  }
   for (; i + L <= n; i += L) V::Store(x + i, SigmoidGate<V, kGate>(V::Add(V::Load(x + i), b), nbeta));
   if (i < n) V::StoreN(x + i, n - i, SigmoidGate<V, kGate>(V::Add(V::LoadN(x + i, n - i, 0.f), b), nbeta));
 }
