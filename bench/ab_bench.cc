@@ -1,6 +1,7 @@
 // In-process A/B of two session configurations of one model: both sessions are loaded once and
-// their runs interleaved (A B, B A, A B, ...), so that this machine's drift hits both alike:
-// two processes run one after the other cannot resolve a 5% difference here.
+// their timed runs interleaved (A B, B A, A B, ...; each after an untimed warm run of the same
+// session), so that this machine's drift hits both alike: two processes run one after the
+// other cannot resolve a 5% difference here.
 //
 //   build/bench/ab_bench MODEL THREADS A B [NAME=FILE.npy ...] [--runs N]
 //   A, B: default | sequential | no-prepack | no-optimize
@@ -83,6 +84,9 @@ int main(int argc, char** argv) {
   for (int i = 0; i < kWarmup + runs; ++i) {
     for (int j = 0; j < 2; ++j) {
       const int k = i % 2 == 0 ? j : 1 - j;
+      // The sessions hold separate weight copies: an untimed run first brings this one's back
+      // into cache, so each timed run is warm, as in `parallax bench`.
+      if (!sessions[k]->Run(feeds).ok()) return 1;
       const auto t0 = std::chrono::steady_clock::now();
       auto out = sessions[k]->Run(feeds);
       const auto t1 = std::chrono::steady_clock::now();
