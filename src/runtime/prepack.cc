@@ -53,7 +53,7 @@ Status PrepackConstantWeights(Graph* g, PrepackStats* stats) {
   const std::vector<bool> pinned = fusion::PinnedValues(*g);
   PX_ASSIGN_OR_RETURN(const std::vector<bool> constant, ConstantDerived(*g));
   for (auto& [w, tensor] : g->initializers) {
-    if (pinned[w] || g->prepacked.count(w) || tensor.dtype() != DataType::kFloat32 || tensor.rank() != 2 ||
+    if (pinned[w] || g->prepacked.count(w) || tensor.dtype() != DataType::kFloat32 || (tensor.rank() != 2 && tensor.rank() != 4) ||
         tensor.raw() == nullptr) {
       continue;
     }

@@ -1,6 +1,7 @@
 // Packs constant weights once at load, for the kernels that declare a KernelDef::prepack
-// (MatMul, FusedMatMul, Gemm: kernels/packed_gemm.h), and drops the original copies: the packed
-// form replaces them instead of doubling the weights' memory (DistilBERT: 170 MB).
+// (MatMul, FusedMatMul, Gemm: kernels/packed_gemm.h; NhwcConv: kernels/packed_conv.h), and drops
+// the original copies: the packed form replaces them instead of doubling the weights' memory
+// (DistilBERT: 170 MB).
 //
 //   PX_RETURN_IF_ERROR(PrepackConstantWeights(graph, &stats));   // after OptimizeGraph
 //

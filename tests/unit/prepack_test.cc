@@ -188,5 +188,56 @@ TEST(Prepack, DynamicStepsReadTheirPackedWeight) {
   for (int64_t i = 0; i < want[0].numel(); ++i) EXPECT_NEAR(got[0].data<float>()[i], want[0].data<float>()[i], 1e-5f);
 }
 
+TEST(Prepack, WideNhwcConvolutionsPackAtLoadNarrowOnesKeepTheirWeights) {
+  if (!PackedGemmAvailable()) GTEST_SKIP() << "no packed-GEMM kernel on this CPU";
+  // x (NHWC, 32 channels) ─NhwcConv 3x3 pad 1, 40 outputs, bias, SiLU─ a ─NhwcConv 1x1, 16
+  // outputs─ y. The first runs on the packed kernel (prepacked, original released); the second
+  // has fewer than 32 outputs, runs on XNNPACK and keeps its weight.
+  auto build = [] {
+    Graph g;
+    ValueId x = g.AddValue("x");
+    g.inputs = {x};
+    ValueId w1 = Const(g, "w1", Random({40, 32, 3, 3}, 21, -0.2f, 0.2f)), b1 = Const(g, "b1", Random({40}, 22));
+    ValueId w2 = Const(g, "w2", Random({16, 40, 1, 1}, 23, -0.2f, 0.2f));
+    ValueId a = g.AddValue("a"), y = g.AddValue("y");
+    NodeId c1 = g.AddNode("NhwcConv", "wide", {x, w1, b1}, {a});
+    Attribute pads;
+    pads.kind = Attribute::Kind::kInts;
+    pads.ints = {1, 1, 1, 1};
+    g.nodes[c1].attrs["pads"] = pads;
+    Attribute act;
+    act.kind = Attribute::Kind::kString;
+    act.s = "Silu";
+    g.nodes[c1].attrs["activation"] = act;
+    g.AddNode("NhwcConv", "narrow", {a, w2}, {y});
+    g.outputs = {y};
+    g.opsets[""] = 17;
+    g.opsets["parallax"] = 1;
+    for (Node& n : g.nodes) {
+      n.domain = "parallax";
+      n.opset = 1;
+    }
+    EXPECT_TRUE(g.Link().ok());
+    return g;
+  };
+  Graph plain = build(), packed = build();
+  PrepackStats stats;
+  ASSERT_TRUE(PrepackConstantWeights(&packed, &stats).ok());
+  const ValueId w1 = packed.Find("w1"), w2 = packed.Find("w2");
+  EXPECT_EQ(stats.weights, 1);
+  EXPECT_EQ(stats.original_bytes, 40u * 32 * 9 * sizeof(float));
+  EXPECT_TRUE(packed.prepacked.count(w1));
+  EXPECT_EQ(packed.initializers.at(w1).raw(), nullptr);
+  EXPECT_FALSE(packed.prepacked.count(w2));
+  EXPECT_NE(packed.initializers.at(w2).raw(), nullptr);
+  const Tensor x = Random({2, 9, 7, 32}, 24);
+  const auto want = RunGraph(plain, {x}), got = RunGraph(packed, {x});
+  ASSERT_EQ(got.size(), 1u);
+  ASSERT_EQ(got[0].shape(), (Shape{2, 9, 7, 16}));
+  for (int64_t i = 0; i < want[0].numel(); ++i) {
+    ASSERT_EQ(got[0].data<float>()[i], want[0].data<float>()[i]) << "element " << i;  // same kernel, same bits
+  }
+}
+
 }  // namespace
 }  // namespace parallax

@@ -84,6 +84,23 @@ bool UsePackedConv(const XnnConvArgs& a) {
   return a.G == 1 && a.C >= 32 && a.M >= 32 && PackedConvEnabled();
 }
 
+// KernelDef::prepack: the packed weights of a convolution the packed kernel runs (the state
+// NhwcConvCompute would otherwise make at its first run), so that the session keeps only the
+// packed copy; null for the convolutions XNNPACK runs.
+std::shared_ptr<void> PrepackNhwcConvWeight(const Node& node, const Tensor& w) {
+  if (w.dtype() != DataType::kFloat32 || w.rank() != 4 || w.raw() == nullptr) return nullptr;
+  const int64_t M = w.dim(0), C = w.dim(1);
+  XnnConvArgs a{};
+  a.C = C, a.M = M, a.G = node.GetInt("group", 1);
+  if (!UsePackedConv(a)) return nullptr;
+  auto s = std::make_shared<NhwcConvState>();
+  s->packed = PackedConvWeights::Pack(M, C, w.dim(2), w.dim(3), w.data<float>());
+  if (s->packed == nullptr) return nullptr;
+  return s;
+}
+// The packing depends on the weight and on nothing but "group" among the attributes.
+const char* const kNhwcConvPackingAttrs[] = {"group", nullptr};
+
 // Bias and activation on rows [r0, r1) x columns [c0, c1) of Y (M columns), in one activation
 // call when the block is whole rows.
 void BiasActivation(const Activation& act, const float* bias, float* y, int64_t M, int64_t r0, int64_t r1,
@@ -140,6 +157,10 @@ Status NhwcConvCompute(KernelContext& ctx) {
       return Status::Ok();
     }
   }
+  if (Wt.raw() == nullptr) {  // prepacked: only the packed kernel has the weights
+    return InvalidArgument("NhwcConv weights were packed at load for " + ShapeToString(Wt.shape()) +
+                           " and group 1, which X " + ShapeToString(X.shape()) + " and this node do not fit");
+  }
   if (XnnConv2DSupported(xa) && XnnConv2DNhwc(xa, X.data<float>(), Wt.data<float>(), bias, Y.data<float>(), act, ctx.pool)) {
     return Status::Ok();
   }
@@ -158,7 +179,8 @@ Status NhwcConvCompute(KernelContext& ctx) {
 
 std::vector<KernelDef> NhwcConvRows() {
   return {
-      {"NhwcConv", "parallax", 1, 0, NhwcConvInfer, NhwcConvCompute},
+      {"NhwcConv", "parallax", 1, 0, NhwcConvInfer, NhwcConvCompute, -1, false, false, PrepackNhwcConvWeight,
+       kNhwcConvPackingAttrs},
   };
 }
 
