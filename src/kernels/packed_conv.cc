@@ -11,7 +11,6 @@ namespace parallax {
 namespace {
 
 using packed_gemm_detail::kKc;
-using packed_gemm_detail::kMc;
 
 // Pointers to the rows of A for rows [i0, i0 + mc) and taps [t0, t0 + taps), laid out for
 // IndirectPanel: [tile of mr rows][tap][mr]. A tap outside X points at zeros, as do the
@@ -82,29 +81,17 @@ void PackedConvNhwc(ThreadPool* pool, const ConvGeometry& g, const float* x, con
   // A is X itself for a 1x1, stride-1, unpadded convolution.
   const bool direct = w.KH() == 1 && w.KW() == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
                       g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w;
-  // Tasks: blocks of rows x chunks of panels, ~4 per thread. Rows are split first (blocks of
-  // kMc, down to 4 tiles when there are fewer blocks than tasks wanted): each chunk of
-  // panels re-reads its block of A.
-  const int threads = pool ? pool->threads() : 1;
-  const bool small = M * N * K < (int64_t{1} << 20);
-  const int64_t want = threads <= 1 || small ? 1 : 4 * threads;
-  const int64_t mr = b.indirect().mr;
-  int64_t block_rows = kMc;
-  if ((M + kMc - 1) / kMc < want) {
-    block_rows = std::clamp<int64_t>(((M + want - 1) / want + mr - 1) / mr * mr, 4 * mr, kMc);
-  }
-  const int64_t row_blocks = (M + block_rows - 1) / block_rows;
-  const int64_t chunks = std::clamp<int64_t>((want + row_blocks - 1) / row_blocks, 1, panels);
-  const int64_t per_chunk = (panels + chunks - 1) / chunks;
+  // Rows are split before panels (down to 4 tiles per block): each chunk of panels re-makes
+  // the pointers to its block of A.
   const packed_gemm_detail::PanelFn panel = b.panel_fn();
   const packed_gemm_detail::IndirectKernel indirect = b.indirect();
+  const GemmTasks tasks = SplitGemm(pool, M, N, K, panels, indirect.mr);
   // What taps outside X read.
   const std::vector<float> zeros(direct ? 0 : static_cast<size_t>(g.channels), 0.0f);
-  auto task = [&](int64_t t) {
-    const int64_t rb = t / chunks, ch = t % chunks;
-    const int64_t i0 = rb * block_rows, mc = std::min(M, i0 + block_rows) - i0;
-    const int64_t p0 = ch * per_chunk, p1 = std::min(panels, p0 + per_chunk);
-    if (p0 >= p1) return;
+  RunGemmTasks(pool, tasks.count(), [&](int64_t t) {
+    int64_t i0, i1, p0, p1;
+    if (!tasks.Get(t, &i0, &i1, &p0, &p1)) return;
+    const int64_t mc = i1 - i0;
     if (direct) {
       for (int64_t k0 = 0; k0 < K; k0 += kKc) {
         const int64_t kc = std::min(kKc, K - k0);
@@ -122,15 +109,7 @@ void PackedConvNhwc(ThreadPool* pool, const ConvGeometry& g, const float* x, con
         }
       }
     }
-    if (epilogue) epilogue(i0, i0 + mc, p0 * b.nr(), std::min(N, p1 * b.nr()));
-  };
-  const int64_t tasks = row_blocks * chunks;
-  if (tasks == 1 || pool == nullptr) {
-    for (int64_t t = 0; t < tasks; ++t) task(t);
-    return;
-  }
-  pool->ParallelFor(tasks, 1, [&](int64_t t0, int64_t t1) {
-    for (int64_t t = t0; t < t1; ++t) task(t);
+    if (epilogue) epilogue(i0, i1, p0 * b.nr(), std::min(N, p1 * b.nr()));
   });
 }
 

@@ -75,34 +75,56 @@ std::shared_ptr<PackedMatrix> PackedMatrix::Pack(int64_t K, int64_t N, const flo
   return m;
 }
 
-void PackedSgemm(ThreadPool* pool, int64_t M, const float* a, int64_t lda, const PackedMatrix& b,
-                 float* c, int64_t ldc, const GemmEpilogue& epilogue) {
-  const int64_t N = b.N(), panels = b.panels();
-  if (M <= 0 || N <= 0) return;
+GemmTasks SplitGemm(const ThreadPool* pool, int64_t M, int64_t N, int64_t K, int64_t panels,
+                    int64_t tile_rows) {
   using packed_gemm_detail::kMc;
-  // Tasks: blocks of kMc rows x chunks of panels, at least ~4 per thread so that uneven
-  // blocks still balance. Each task sums every element of its block in the same order.
+  GemmTasks t;
+  t.rows = M;
+  t.panels = panels;
   const int threads = pool ? pool->threads() : 1;
-  const int64_t row_blocks = (M + kMc - 1) / kMc;
-  const bool small = M * N * b.K() < (int64_t{1} << 20);
+  const bool small = M * N * K < (int64_t{1} << 20);
   const int64_t want = threads <= 1 || small ? 1 : 4 * threads;
-  const int64_t chunks = std::clamp<int64_t>((want + row_blocks - 1) / row_blocks, 1, panels);
-  const int64_t per_chunk = (panels + chunks - 1) / chunks;
-  auto task = [&](int64_t t) {
-    const int64_t rb = t / chunks, ch = t % chunks;
-    const int64_t i0 = rb * kMc, i1 = std::min(M, i0 + kMc);
-    const int64_t p0 = ch * per_chunk, p1 = std::min(panels, p0 + per_chunk);
-    if (p0 >= p1) return;
-    b.range()(i0, i1, p0, p1, a, lda, b, c, ldc);
-    if (epilogue) epilogue(i0, i1, p0 * b.nr(), std::min(N, p1 * b.nr()));
-  };
-  const int64_t tasks = row_blocks * chunks;
+  t.block_rows = kMc;
+  if (tile_rows > 0 && (M + kMc - 1) / kMc < want) {
+    const int64_t per_task = (M + want - 1) / want;
+    t.block_rows = std::clamp<int64_t>((per_task + tile_rows - 1) / tile_rows * tile_rows, 4 * tile_rows, kMc);
+  }
+  t.row_blocks = (M + t.block_rows - 1) / t.block_rows;
+  t.chunks = std::clamp<int64_t>((want + t.row_blocks - 1) / t.row_blocks, 1, std::max<int64_t>(panels, 1));
+  t.per_chunk = (panels + t.chunks - 1) / t.chunks;
+  return t;
+}
+
+bool GemmTasks::Get(int64_t t, int64_t* i0, int64_t* i1, int64_t* p0, int64_t* p1) const {
+  const int64_t rb = t / chunks, ch = t % chunks;
+  *i0 = rb * block_rows;
+  *i1 = std::min(rows, *i0 + block_rows);
+  *p0 = ch * per_chunk;
+  *p1 = std::min(panels, *p0 + per_chunk);
+  return *p0 < *p1;
+}
+
+void RunGemmTasks(ThreadPool* pool, int64_t tasks, const std::function<void(int64_t)>& task) {
   if (tasks == 1 || pool == nullptr) {
     for (int64_t t = 0; t < tasks; ++t) task(t);
     return;
   }
   pool->ParallelFor(tasks, 1, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) task(t);
+  });
+}
+
+void PackedSgemm(ThreadPool* pool, int64_t M, const float* a, int64_t lda, const PackedMatrix& b,
+                 float* c, int64_t ldc, const GemmEpilogue& epilogue) {
+  const int64_t N = b.N();
+  if (M <= 0 || N <= 0) return;
+  // Each task sums every element of its block in the same order, whatever the split.
+  const GemmTasks tasks = SplitGemm(pool, M, N, b.K(), b.panels());
+  RunGemmTasks(pool, tasks.count(), [&](int64_t t) {
+    int64_t i0, i1, p0, p1;
+    if (!tasks.Get(t, &i0, &i1, &p0, &p1)) return;
+    b.range()(i0, i1, p0, p1, a, lda, b, c, ldc);
+    if (epilogue) epilogue(i0, i1, p0 * b.nr(), std::min(N, p1 * b.nr()));
   });
 }
 

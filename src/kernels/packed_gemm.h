@@ -87,6 +87,21 @@ bool PackedGemmAvailable();
 // cache: bias and activation epilogues. May run on any pool thread, on disjoint blocks.
 using GemmEpilogue = std::function<void(int64_t r0, int64_t r1, int64_t c0, int64_t c1)>;
 
+// How a product of M rows by `panels` column panels is split into tasks for a pool: blocks of
+// rows x chunks of panels, about 4 tasks per thread (one for a small product). Blocks have
+// packed_gemm_detail::kMc rows; with tile_rows > 0 they shrink (to multiples of tile_rows, at
+// least 4 tiles) before panels are chunked, for drivers where each chunk re-makes its block of A.
+struct GemmTasks {
+  int64_t rows = 0, panels = 0, block_rows = 0, row_blocks = 0, chunks = 1, per_chunk = 0;
+  int64_t count() const { return row_blocks * chunks; }
+  // Task t covers rows [*i0, *i1) and panels [*p0, *p1); false when it has no panel.
+  bool Get(int64_t t, int64_t* i0, int64_t* i1, int64_t* p0, int64_t* p1) const;
+};
+GemmTasks SplitGemm(const ThreadPool* pool, int64_t M, int64_t N, int64_t K, int64_t panels,
+                    int64_t tile_rows = 0);
+// Runs task(0 .. tasks-1) on the pool (inline when there is one task or no pool).
+void RunGemmTasks(ThreadPool* pool, int64_t tasks, const std::function<void(int64_t)>& task);
+
 // C[M, N] = A[M, K] * B (row-major A with leading dimension lda, C with ldc), then epilogue.
 void PackedSgemm(ThreadPool* pool, int64_t M, const float* a, int64_t lda, const PackedMatrix& b,
                  float* c, int64_t ldc, const GemmEpilogue& epilogue = nullptr);

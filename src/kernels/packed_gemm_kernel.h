@@ -109,6 +109,28 @@ void TileIndirectRows(int rows, const float* const* ind, int64_t taps, int64_t C
   TileIndirect<V, R, MR, NV>(ind, taps, C, bp, c, ldc, accumulate);
 }
 
+// The tile loop shared by Panel and IndirectPanel: for each tile of MR rows of C (at column
+// col, `width` <= NR columns wide), run(i, rows, out, ldo, one_vector) computes it into out. A
+// full panel, or a full first vector of one (the one-vector tile stores only that), goes
+// straight to C; a narrower right-edge panel goes through a scratch tile.
+template <class V, int MR, class Run>
+inline void ForEachTile(int64_t mc, int64_t width, float* c, int64_t ldc, bool accumulate, Run run) {
+  constexpr int NR = 2 * V::kLanes;
+  alignas(64) float scratch[MR * NR];
+  const bool in_place = width == NR || width == V::kLanes;
+  for (int64_t i = 0; i < mc; i += MR) {
+    const int rows = static_cast<int>(std::min<int64_t>(MR, mc - i));
+    float* ci = c + i * ldc;
+    if (!in_place && accumulate) {
+      for (int r = 0; r < rows; ++r) std::memcpy(scratch + r * NR, ci + r * ldc, width * sizeof(float));
+    }
+    run(i, rows, in_place ? ci : scratch, in_place ? ldc : NR, width <= V::kLanes);
+    if (!in_place) {
+      for (int r = 0; r < rows; ++r) std::memcpy(ci + r * ldc, scratch + r * NR, width * sizeof(float));
+    }
+  }
+}
+
 // Rows [0, mc) of A given by pointers, taps [t0, t0 + taps) of C floats each (B rows
 // [t0 * C, (t0 + taps) * C)), times panel p, into C. ind holds, per tile of MR rows, taps x MR
 // pointers ([tile][tap][MR]).
@@ -116,66 +138,39 @@ template <class V, int MR>
 void IndirectPanel(int64_t mc, const float* const* ind, int64_t t0, int64_t taps, int64_t C, const PackedMatrix& b,
                    int64_t p, float* c, int64_t ldc, bool accumulate) {
   constexpr int NR = 2 * V::kLanes;
-  alignas(64) float scratch[MR * NR];
   const float* bp = b.panel(p) + t0 * C * NR;
-  const int64_t col = p * NR;
-  const int64_t width = std::min<int64_t>(NR, b.N() - col);
-  for (int64_t i = 0; i < mc; i += MR) {
-    const int rows = static_cast<int>(std::min<int64_t>(MR, mc - i));
-    const float* const* ti = ind + (i / MR) * taps * MR;
-    float* ci = c + i * ldc + col;
-    // A full panel, or a full first vector of one (NV = 1 stores only that), goes straight to C.
-    const bool in_place = width == NR || width == V::kLanes;
-    float* out = in_place ? ci : scratch;
-    const int64_t ldo = in_place ? ldc : NR;
-    if (!in_place && accumulate) {
-      for (int r = 0; r < rows; ++r) std::memcpy(scratch + r * NR, ci + r * ldc, width * sizeof(float));
-    }
-    if (width <= V::kLanes) {
-      TileIndirectRows<V, MR, MR, 1>(rows, ti, taps, C, bp, out, ldo, accumulate);
-    } else {
-      TileIndirectRows<V, MR, MR, 2>(rows, ti, taps, C, bp, out, ldo, accumulate);
-    }
-    if (!in_place) {
-      for (int r = 0; r < rows; ++r) std::memcpy(ci + r * ldc, scratch + r * NR, width * sizeof(float));
-    }
-  }
+  const int64_t width = std::min<int64_t>(NR, b.N() - p * NR);
+  ForEachTile<V, MR>(mc, width, c + p * NR, ldc, accumulate,
+                     [&](int64_t i, int rows, float* out, int64_t ldo, bool one_vector) {
+                       const float* const* ti = ind + (i / MR) * taps * MR;
+                       if (one_vector) {
+                         TileIndirectRows<V, MR, MR, 1>(rows, ti, taps, C, bp, out, ldo, accumulate);
+                       } else {
+                         TileIndirectRows<V, MR, MR, 2>(rows, ti, taps, C, bp, out, ldo, accumulate);
+                       }
+                     });
 }
 
-// Rows [0, mc) of A (a points at column k0 of row 0) times rows [k0, k0 + kc) of panel p of B, into C (stored, or added to C
-// when accumulate). A panel narrower than NR at the right edge of C is computed in a scratch
-// tile and copied out. The first row tile prefetches the block of B (B comes from memory:
-// weights are read once per inference); later tiles find it in L1.
+// Rows [0, mc) of A (a points at column k0 of row 0) times rows [k0, k0 + kc) of panel p of B,
+// into C (stored, or added to C when accumulate). The first row tile prefetches the block of B
+// (B comes from memory: weights are read once per inference); later tiles find it in L1.
 template <class V, int MR>
 void Panel(int64_t mc, const float* a, int64_t lda, const PackedMatrix& b, int64_t p, int64_t k0,
            int64_t kc, float* c, int64_t ldc, bool accumulate) {
   constexpr int NR = 2 * V::kLanes;
-  alignas(64) float scratch[MR * NR];
   const float* bp = b.panel(p) + k0 * NR;
-  const int64_t col = p * NR;
-  const int64_t width = std::min<int64_t>(NR, b.N() - col);
-  for (int64_t i = 0; i < mc; i += MR) {
-    const int rows = static_cast<int>(std::min<int64_t>(MR, mc - i));
-    const float* ai = a + i * lda;
-    float* ci = c + i * ldc + col;
-    // A full panel, or a full first vector of one (NV = 1 stores only that), goes straight to C.
-    const bool in_place = width == NR || width == V::kLanes;
-    float* out = in_place ? ci : scratch;
-    const int64_t ldo = in_place ? ldc : NR;
-    if (!in_place && accumulate) {
-      for (int r = 0; r < rows; ++r) std::memcpy(scratch + r * NR, ci + r * ldc, width * sizeof(float));
-    }
-    if (width <= V::kLanes) {
-      TileRows<V, MR, false, 1>(rows, ai, lda, bp, kc, out, ldo, accumulate);
-    } else if (i == 0) {
-      TileRows<V, MR, true>(rows, ai, lda, bp, kc, out, ldo, accumulate);
-    } else {
-      TileRows<V, MR, false>(rows, ai, lda, bp, kc, out, ldo, accumulate);
-    }
-    if (!in_place) {
-      for (int r = 0; r < rows; ++r) std::memcpy(ci + r * ldc, scratch + r * NR, width * sizeof(float));
-    }
-  }
+  const int64_t width = std::min<int64_t>(NR, b.N() - p * NR);
+  ForEachTile<V, MR>(mc, width, c + p * NR, ldc, accumulate,
+                     [&](int64_t i, int rows, float* out, int64_t ldo, bool one_vector) {
+                       const float* ai = a + i * lda;
+                       if (one_vector) {
+                         TileRows<V, MR, false, 1>(rows, ai, lda, bp, kc, out, ldo, accumulate);
+                       } else if (i == 0) {
+                         TileRows<V, MR, true>(rows, ai, lda, bp, kc, out, ldo, accumulate);
+                       } else {
+                         TileRows<V, MR, false>(rows, ai, lda, bp, kc, out, ldo, accumulate);
+                       }
+                     });
 }
 
 // C rows [i0, i1) x panels [p0, p1) over all of K. When a row block of A fits in L2 the

@@ -100,6 +100,14 @@ Tensor MakeTensor(Shape shape, const std::vector<T>& values, DataType dtype) {
 inline Tensor FloatTensor(Shape shape, const std::vector<float>& v) { return MakeTensor<float>(std::move(shape), v, DataType::kFloat32); }
 inline Tensor Int64Tensor(Shape shape, const std::vector<int64_t>& v) { return MakeTensor<int64_t>(std::move(shape), v, DataType::kInt64); }
 
+// n floats uniform in [-1, 1) (the packed GEMM and convolution tests' raw operands).
+inline std::vector<float> RandomVector(int64_t n, std::mt19937& rng) {
+  std::uniform_real_distribution<float> u(-1, 1);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = u(rng);
+  return v;
+}
+
 // Uniform random float tensor with a fixed-seed generator.
 inline Tensor RandomFloat(Shape shape, std::mt19937& rng, float lo = -1.f, float hi = 1.f) {
   Tensor t = Tensor::Allocate(DataType::kFloat32, std::move(shape)).value();

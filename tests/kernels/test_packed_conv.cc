@@ -17,13 +17,6 @@
 namespace parallax::testing {
 namespace {
 
-std::vector<float> Random(int64_t n, std::mt19937& rng) {
-  std::uniform_real_distribution<float> u(-1, 1);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& x : v) x = u(rng);
-  return v;
-}
-
 // y[n, oh, ow, m] = sum over c, kh, kw of x[n, ih, iw, c] * w[m, c, kh, kw], in double.
 std::vector<double> Reference(const ConvGeometry& g, int64_t M, const std::vector<float>& x,
                               const std::vector<float>& w) {
@@ -81,8 +74,8 @@ TEST_P(PackedConv, RandomGeometriesMatchReference) {
     SCOPED_TRACE("trial " + std::to_string(trial) + " C " + std::to_string(g.channels) + " M " +
                  std::to_string(M) + " kernel " + std::to_string(g.kernel_h) + "x" + std::to_string(g.kernel_w) +
                  " in " + std::to_string(g.in_h) + "x" + std::to_string(g.in_w));
-    const std::vector<float> x = Random(g.batch * g.in_h * g.in_w * g.channels, rng);
-    const std::vector<float> w = Random(M * g.channels * g.kernel_h * g.kernel_w, rng);
+    const std::vector<float> x = RandomVector(g.batch * g.in_h * g.in_w * g.channels, rng);
+    const std::vector<float> w = RandomVector(M * g.channels * g.kernel_h * g.kernel_w, rng);
     auto packed = PackedConvWeights::Pack(M, g.channels, g.kernel_h, g.kernel_w, w.data(), GetParam());
     ASSERT_NE(packed, nullptr);
     const std::vector<double> expect = Reference(g, M, x, w);
@@ -103,8 +96,8 @@ TEST_P(PackedConv, EpilogueSeesEveryElementOnce) {
   g.batch = 2, g.in_h = 19, g.in_w = 17, g.channels = 40, g.kernel_h = g.kernel_w = 3;
   g.pad_top = g.pad_left = 1, g.out_h = 19, g.out_w = 17;
   const int64_t M = 80;
-  const std::vector<float> x = Random(g.batch * g.in_h * g.in_w * g.channels, rng);
-  const std::vector<float> w = Random(M * g.channels * 9, rng);
+  const std::vector<float> x = RandomVector(g.batch * g.in_h * g.in_w * g.channels, rng);
+  const std::vector<float> w = RandomVector(M * g.channels * 9, rng);
   auto packed = PackedConvWeights::Pack(M, g.channels, 3, 3, w.data(), GetParam());
   ASSERT_NE(packed, nullptr);
   ThreadPool pool(2);

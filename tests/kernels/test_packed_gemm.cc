@@ -15,13 +15,6 @@
 namespace parallax::testing {
 namespace {
 
-std::vector<float> Random(int64_t n, std::mt19937& rng) {
-  std::uniform_real_distribution<float> u(-1, 1);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& x : v) x = u(rng);
-  return v;
-}
-
 // C = A * B in double; B is [K, N] or, when !b_is_kn, [N, K].
 std::vector<double> Reference(int64_t M, int64_t N, int64_t K, const std::vector<float>& a, int64_t lda,
                               const std::vector<float>& b, bool b_is_kn) {
@@ -59,7 +52,7 @@ TEST_P(PackedGemm, RandomShapesMatchReference) {
     const int64_t lda = K + trial % 3;  // A may be a view with a wider row
     SCOPED_TRACE("M " + std::to_string(M) + " N " + std::to_string(N) + " K " + std::to_string(K) +
                  (b_is_kn ? " B[K,N]" : " B[N,K]") + " lda " + std::to_string(lda));
-    std::vector<float> a = Random(M * lda, rng), b = Random(K * N, rng);
+    std::vector<float> a = RandomVector(M * lda, rng), b = RandomVector(K * N, rng);
     auto packed = PackedMatrix::Pack(K, N, b.data(), b_is_kn, GetParam());
     ASSERT_NE(packed, nullptr);
     EXPECT_EQ(packed->isa(), GetParam());
@@ -77,7 +70,7 @@ TEST_P(PackedGemm, ThreadCountDoesNotChangeBits) {
   std::mt19937 rng(22);
   for (const auto& [M, N, K] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
            {128, 768, 300}, {77, 100, 512}, {500, 33, 40}, {1, 3000, 64}, {300, 300, 300}}) {
-    std::vector<float> a = Random(M * K, rng), b = Random(K * N, rng);
+    std::vector<float> a = RandomVector(M * K, rng), b = RandomVector(K * N, rng);
     auto packed = PackedMatrix::Pack(K, N, b.data(), true, GetParam());
     ASSERT_NE(packed, nullptr);
     std::vector<float> one(static_cast<size_t>(M * N)), two(one.size()), three(one.size());
@@ -93,7 +86,7 @@ TEST_P(PackedGemm, ThreadCountDoesNotChangeBits) {
 TEST_P(PackedGemm, EpilogueCoversEachElementOnceAfterItsProduct) {
   std::mt19937 rng(23);
   const int64_t M = 260, N = 70, K = 300;
-  std::vector<float> a = Random(M * K, rng), b = Random(K * N, rng);
+  std::vector<float> a = RandomVector(M * K, rng), b = RandomVector(K * N, rng);
   auto packed = PackedMatrix::Pack(K, N, b.data(), true, GetParam());
   ASSERT_NE(packed, nullptr);
   std::vector<float> c(static_cast<size_t>(M * N)), plain(c.size());
