@@ -1,7 +1,6 @@
 #include "kernels/packed_conv.h"
 
 #include <algorithm>
-#include <cstring>
 #include <vector>
 
 #include "kernels/packed_gemm_kernel.h"

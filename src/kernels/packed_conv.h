@@ -6,10 +6,10 @@
 //
 // Y[n*OH*OW, M] = A[n*OH*OW, KH*KW*C] * B[KH*KW*C, M], where row (n, oh, ow) of A holds the
 // KH x KW input pixels that output pixel reads (im2col), tap-major and channel-minor. A is never
-// materialised whole: each task gathers one block of MC rows x KC columns of it into a scratch
-// buffer that stays in L2, and the micro-kernel reads it from there; a 1x1, stride-1, unpadded
-// convolution reads X in place. Every element of Y is summed in the same order whatever the
-// thread count.
+// built: per block of rows and taps, each tile of output pixels gets one pointer per pixel and
+// tap into X (or to a zero row for padding), and the micro-kernel broadcasts from those rows; a
+// 1x1, stride-1, unpadded convolution reads X in place. Every element of Y is summed in the
+// same order whatever the thread count.
 #pragma once
 
 #include <cstdint>

@@ -57,7 +57,9 @@ std::shared_ptr<PackedMatrix> PackedMatrix::Pack(int64_t K, int64_t N, const flo
   m->nr_ = isa == GemmIsa::kAvx512 ? 32 : 16;
   m->isa_ = isa;
   m->range_ = range;
-  m->panel_fn_ = isa == GemmIsa::kAvx512 ? packed_gemm_detail::Avx512Panel() : packed_gemm_detail::Avx2Panel();
+  const bool avx512 = isa == GemmIsa::kAvx512;
+  m->panel_fn_ = avx512 ? packed_gemm_detail::Avx512Panel() : packed_gemm_detail::Avx2Panel();
+  m->indirect_ = avx512 ? packed_gemm_detail::Avx512Indirect() : packed_gemm_detail::Avx2Indirect();
   const int64_t nr = m->nr_;
   m->data_.assign(static_cast<size_t>(m->panels() * K * nr), 0.0f);
   for (int64_t p = 0; p < m->panels(); ++p) {

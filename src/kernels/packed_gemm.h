@@ -66,9 +66,7 @@ class PackedMatrix {
   GemmIsa isa() const { return isa_; }
   packed_gemm_detail::RangeFn range() const { return range_; }
   packed_gemm_detail::PanelFn panel_fn() const { return panel_fn_; }
-  packed_gemm_detail::IndirectKernel indirect() const {
-    return isa_ == GemmIsa::kAvx512 ? packed_gemm_detail::Avx512Indirect() : packed_gemm_detail::Avx2Indirect();
-  }
+  packed_gemm_detail::IndirectKernel indirect() const { return indirect_; }
 
  private:
   int64_t k_ = 0, n_ = 0;
@@ -76,6 +74,7 @@ class PackedMatrix {
   GemmIsa isa_ = GemmIsa::kAuto;
   packed_gemm_detail::RangeFn range_ = nullptr;
   packed_gemm_detail::PanelFn panel_fn_ = nullptr;
+  packed_gemm_detail::IndirectKernel indirect_;
   std::vector<float> data_;
 };
 

@@ -109,10 +109,11 @@ void TileIndirectRows(int rows, const float* const* ind, int64_t taps, int64_t C
   TileIndirect<V, R, MR, NV>(ind, taps, C, bp, c, ldc, accumulate);
 }
 
-// The tile loop shared by Panel and IndirectPanel: for each tile of MR rows of C (at column
-// col, `width` <= NR columns wide), run(i, rows, out, ldo, one_vector) computes it into out. A
-// full panel, or a full first vector of one (the one-vector tile stores only that), goes
-// straight to C; a narrower right-edge panel goes through a scratch tile.
+// The tile loop shared by Panel and IndirectPanel: for each tile of MR rows of C (c points at
+// the panel's first column, `width` <= NR columns wide), run(i, rows, out, ldo, one_vector)
+// computes it into out. A full panel, or a full first vector of one (the one-vector tile
+// stores only that), goes straight to C; a narrower right-edge panel goes through a scratch
+// tile.
 template <class V, int MR, class Run>
 inline void ForEachTile(int64_t mc, int64_t width, float* c, int64_t ldc, bool accumulate, Run run) {
   constexpr int NR = 2 * V::kLanes;

@@ -53,8 +53,8 @@ Status PrepackConstantWeights(Graph* g, PrepackStats* stats) {
   const std::vector<bool> pinned = fusion::PinnedValues(*g);
   PX_ASSIGN_OR_RETURN(const std::vector<bool> constant, ConstantDerived(*g));
   for (auto& [w, tensor] : g->initializers) {
-    if (pinned[w] || g->prepacked.count(w) || tensor.dtype() != DataType::kFloat32 || (tensor.rank() != 2 && tensor.rank() != 4) ||
-        tensor.raw() == nullptr) {
+    if (pinned[w] || g->prepacked.count(w) || tensor.dtype() != DataType::kFloat32 ||
+        (tensor.rank() != 2 && tensor.rank() != 4) || tensor.raw() == nullptr) {
       continue;
     }
     const std::vector<NodeId>& readers = g->values[w].consumers;

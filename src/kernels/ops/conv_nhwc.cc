@@ -2,9 +2,10 @@
 // (ir/passes/layout_nhwc.cc) keeps in NHWC so that XNNPACK needs no transposes.
 //   X (N, H, W, C); W (M, C/group, KH, KW) and B (M) as in ONNX; Conv's attributes (and the
 //   fused "activation"). Y (N, OH, OW, M).
-// With group 1 and constant weights it runs on kernels/packed_conv.h (the packed-GEMM
-// micro-kernels, weights packed once per node); other groups (depthwise) on XNNPACK, the
-// operator cached per node. PARALLAX_NHWC_CONV=xnnpack sends every node to XNNPACK (the A/B
+// With group 1, 32 or more input and output channels and constant weights it runs on
+// kernels/packed_conv.h (the packed-GEMM micro-kernels, weights packed once per node, at load
+// where the session prepacks); narrower and grouped (depthwise) ones on XNNPACK, the operator
+// cached per node. PARALLAX_NHWC_CONV=xnnpack sends every node to XNNPACK (the A/B
 // baseline: docs/benchmarks.md). Where neither runs, the NCHW Conv runs between two transposes.
 #include <algorithm>
 #include <cstdlib>
@@ -80,8 +81,8 @@ bool PackedConvEnabled() {
 // The packed kernel computes 32 output channels per tile (AVX-512) and reads the rows of A as
 // runs of C floats: with fewer channels than that (YOLOv8n's first three layers, C or M = 3
 // or 16) XNNPACK's 16-wide tiles win, measured per node (docs/benchmarks.md).
-bool UsePackedConv(const XnnConvArgs& a) {
-  return a.G == 1 && a.C >= 32 && a.M >= 32 && PackedConvEnabled();
+bool UsePackedConv(int64_t groups, int64_t channels, int64_t outputs) {
+  return groups == 1 && channels >= 32 && outputs >= 32 && PackedConvEnabled();
 }
 
 // KernelDef::prepack: the packed weights of a convolution the packed kernel runs (the state
@@ -90,9 +91,7 @@ bool UsePackedConv(const XnnConvArgs& a) {
 std::shared_ptr<void> PrepackNhwcConvWeight(const Node& node, const Tensor& w) {
   if (w.dtype() != DataType::kFloat32 || w.rank() != 4 || w.raw() == nullptr) return nullptr;
   const int64_t M = w.dim(0), C = w.dim(1);
-  XnnConvArgs a{};
-  a.C = C, a.M = M, a.G = node.GetInt("group", 1);
-  if (!UsePackedConv(a)) return nullptr;
+  if (!UsePackedConv(node.GetInt("group", 1), C, M)) return nullptr;
   auto s = std::make_shared<NhwcConvState>();
   s->packed = PackedConvWeights::Pack(M, C, w.dim(2), w.dim(3), w.data<float>());
   if (s->packed == nullptr) return nullptr;
@@ -132,7 +131,7 @@ Status NhwcConvCompute(KernelContext& ctx) {
   if (cacheable) {
     NhwcConvState* state = ctx.state->GetOrCreate<NhwcConvState>([&] {
       auto s = std::make_shared<NhwcConvState>();
-      if (UsePackedConv(xa)) s->packed = PackedConvWeights::Pack(M, C, KH, KW, Wt.data<float>());
+      if (UsePackedConv(xa.G, C, M)) s->packed = PackedConvWeights::Pack(M, C, KH, KW, Wt.data<float>());
       if (s->packed == nullptr && XnnConv2DSupported(xa)) s->xnn = XnnConv2DOp::Create(xa, Wt.data<float>(), bias, act);
       return s;
     });
