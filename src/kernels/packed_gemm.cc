@@ -46,7 +46,7 @@ GemmIsa AutoIsa() {
 bool PackedGemmAvailable() { return AutoIsa() != GemmIsa::kAuto; }
 
 std::shared_ptr<PackedMatrix> PackedMatrix::Pack(int64_t K, int64_t N, const float* b, bool b_is_kn,
-                                                 GemmIsa isa) {
+                                                 GemmIsa isa, int64_t ldb) {
   if (isa == GemmIsa::kAuto) isa = AutoIsa();
   if (isa == GemmIsa::kAuto || K <= 0 || N <= 0) return nullptr;
   const RangeFn range = KernelFor(isa);
@@ -61,16 +61,17 @@ std::shared_ptr<PackedMatrix> PackedMatrix::Pack(int64_t K, int64_t N, const flo
   m->panel_fn_ = avx512 ? packed_gemm_detail::Avx512Panel() : packed_gemm_detail::Avx2Panel();
   m->indirect_ = avx512 ? packed_gemm_detail::Avx512Indirect() : packed_gemm_detail::Avx2Indirect();
   const int64_t nr = m->nr_;
+  if (ldb == 0) ldb = b_is_kn ? N : K;
   m->data_.assign(static_cast<size_t>(m->panels() * K * nr), 0.0f);
   for (int64_t p = 0; p < m->panels(); ++p) {
     float* dst = m->data_.data() + p * K * nr;
     const int64_t col = p * nr, width = std::min(nr, N - col);
-    for (int64_t k = 0; k < K; ++k) {
-      float* row = dst + k * nr;
-      if (b_is_kn) {
-        std::memcpy(row, b + k * N + col, width * sizeof(float));
-      } else {
-        for (int64_t j = 0; j < width; ++j) row[j] = b[(col + j) * K + k];
+    if (b_is_kn) {
+      for (int64_t k = 0; k < K; ++k) std::memcpy(dst + k * nr, b + k * ldb + col, width * sizeof(float));
+    } else {  // each of the panel's columns is a row of b, read front to back
+      for (int64_t j = 0; j < width; ++j) {
+        const float* src = b + (col + j) * ldb;
+        for (int64_t k = 0; k < K; ++k) dst[k * nr + j] = src[k];
       }
     }
   }

@@ -53,10 +53,11 @@ IndirectKernel Avx2Indirect();
 
 class PackedMatrix {
  public:
-  // b: [K, N] row-major when b_is_kn (MatMul's B), else [N, K] (Gemm with transB = 1).
-  // Null when that ISA is not available here (or packing is disabled).
+  // b: [K, N] row-major when b_is_kn (MatMul's B), else [N, K] (Gemm with transB = 1); ldb is
+  // the distance between its rows (0: dense, N or K). Null when that ISA is not available
+  // here (or packing is disabled).
   static std::shared_ptr<PackedMatrix> Pack(int64_t K, int64_t N, const float* b, bool b_is_kn,
-                                            GemmIsa isa = GemmIsa::kAuto);
+                                            GemmIsa isa = GemmIsa::kAuto, int64_t ldb = 0);
 
   int64_t K() const { return k_; }
   int64_t N() const { return n_; }

@@ -11,6 +11,8 @@ namespace parallax {
 struct RowKernels {
   const char* isa;
   void (*softmax)(const float* x, float* y, int64_t n);  // x == y allowed
+  // y = exp(x - max(x)), returning the sum of y (softmax without its division); x == y allowed
+  float (*softmax_exp)(const float* x, float* y, int64_t n);
   void (*gelu)(float* x, int64_t n, float bias);         // x[i] = Gelu(x[i] + bias)
   // x[i] = v·sigmoid(beta·v) with v = x[i] + bias (Silu; QuickGELU with beta = 1.702)
   void (*silu)(float* x, int64_t n, float bias, float beta);

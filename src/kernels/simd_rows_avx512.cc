@@ -15,10 +15,11 @@ namespace parallax::simd {
 namespace {
 
 void Softmax(const float* x, float* y, int64_t n) { SoftmaxRow<Avx512>(x, y, n); }
+float SoftmaxExp(const float* x, float* y, int64_t n) { return SoftmaxExpRow<Avx512>(x, y, n); }
 void GeluN(float* x, int64_t n, float bias) { GeluRow<Avx512>(x, n, bias); }
 void SiluN(float* x, int64_t n, float bias, float beta) { SigmoidRow<Avx512, true>(x, n, bias, beta); }
 void SigmoidN(float* x, int64_t n, float bias) { SigmoidRow<Avx512, false>(x, n, bias, 1.f); }
-const RowKernels kRows = {"avx512", Softmax, GeluN, SiluN, SigmoidN};
+const RowKernels kRows = {"avx512", Softmax, SoftmaxExp, GeluN, SiluN, SigmoidN};
 
 }  // namespace
 

@@ -154,10 +154,11 @@ void GeluRow(float* x, int64_t n, float bias) {
   if (i < n) V::StoreN(x + i, n - i, Gelu<V>(V::Add(V::LoadN(x + i, n - i, 0.f), b)));
 }
 
-// y = softmax(x) over n elements (x == y allowed). The max ignores NaN elements, a row with no
-// finite max uses 0 (vector_math's scalar SoftmaxRow does the same).
+// y = exp(x - max(x)) over n elements (x == y allowed); returns the sum of y, so that softmax
+// is y / sum. The max ignores NaN elements, a row with no finite max uses 0 (vector_math's
+// scalar SoftmaxRow does the same).
 template <class V>
-void SoftmaxRow(const float* x, float* y, int64_t n) {
+float SoftmaxExpRow(const float* x, float* y, int64_t n) {
   using T = typename V::T;
   constexpr int L = V::kLanes;
   T m0 = V::Set(-INFINITY), m1 = m0, m2 = m0, m3 = m0;
@@ -193,8 +194,17 @@ void SoftmaxRow(const float* x, float* y, int64_t n) {
     V::StoreN(y + i, n - i, e);
     s1 = V::Add(s1, e);
   }
-  const T inv = V::Set(1.f / SumLanes<V>(V::Add(s0, s1)));
-  for (i = 0; i + L <= n; i += L) V::Store(y + i, V::Mul(V::Load(y + i), inv));
+  return SumLanes<V>(V::Add(s0, s1));
+}
+
+// y = softmax(x) over n elements (x == y allowed).
+template <class V>
+void SoftmaxRow(const float* x, float* y, int64_t n) {
+  using T = typename V::T;
+  constexpr int L = V::kLanes;
+  const T inv = V::Set(1.f / SoftmaxExpRow<V>(x, y, n));
+  int64_t i = 0;
+  for (; i + L <= n; i += L) V::Store(y + i, V::Mul(V::Load(y + i), inv));
   if (i < n) V::StoreN(y + i, n - i, V::Mul(V::LoadN(y + i, n - i, 0.f), inv));
 }
 

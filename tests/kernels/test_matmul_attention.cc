@@ -2,6 +2,7 @@
 // (MatMul → Mul(scale) → Add(mask) → Softmax(-1) → MatMul) on random shapes, with broadcast
 // batch dims, scale and mask, row counts that are not multiples of the kernel's row block, and
 // bitwise equality across thread counts.
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -108,6 +109,61 @@ TEST(FusedAttention, MatchesUnfusedReference) {
     ASSERT_TRUE(out.ok()) << out.status().message();
     ExpectClose((*out)[0], expect, 2e-5);
   }
+}
+
+// out[i0, i1, i2, i3] = in[...] with out dim j = in dim perm[j] (rank 4).
+Tensor Permute4(const Tensor& in, std::array<int, 4> perm) {
+  const Shape& s = in.shape();
+  const Shape os = {s[perm[0]], s[perm[1]], s[perm[2]], s[perm[3]]};
+  Tensor out = Tensor::Allocate(DataType::kFloat32, os).value();
+  const int64_t st[4] = {s[1] * s[2] * s[3], s[2] * s[3], s[3], 1};
+  int64_t o = 0;
+  for (int64_t a = 0; a < os[0]; ++a)
+    for (int64_t b = 0; b < os[1]; ++b)
+      for (int64_t c = 0; c < os[2]; ++c)
+        for (int64_t d = 0; d < os[3]; ++d) {
+          const int64_t idx[4] = {a, b, c, d};
+          int64_t off = 0;
+          for (int j = 0; j < 4; ++j) off += idx[j] * st[perm[j]];
+          out.data<float>()[o++] = in.data<float>()[off];
+        }
+  return out;
+}
+
+// The layouts the fusion pass absorbs: each operand (and the output) in [B, S, H, E] instead of
+// [B, H, S, E] (Kᵀ: K in [B, N, H, K]), every one of the 16 combinations, against the kernel
+// on the dense operands.
+TEST(FusedAttention, InterleavedHeadsMatchTransposedOperands) {
+  std::mt19937 rng(34);
+  const int64_t B = 2, H = 3, M = 80, K = 8, N = 45, D = 5;  // M crosses a 72-row block
+  Tensor q = RandomFloat({B, H, M, K}, rng, -2, 2), kt = RandomFloat({B, H, K, N}, rng, -2, 2);
+  Tensor v = RandomFloat({B, H, N, D}, rng), mask = RandomFloat({1, 1, 1, N}, rng, -3, 0);
+  const Tensor qi = Permute4(q, {0, 2, 1, 3}), ki = Permute4(kt, {0, 3, 1, 2}), vi = Permute4(v, {0, 2, 1, 3});
+  auto dense = RunKernel(AttentionNode(), {q, kt, v, Tensor(), mask});
+  ASSERT_TRUE(dense.ok()) << dense.status().message();
+  const Tensor dense_out = (*dense)[0], dense_out_i = Permute4(dense_out, {0, 2, 1, 3});
+  ExpectClose(dense_out, Reference(q, kt, v, nullptr, &mask, {B, H}), 2e-5);
+  for (int flags = 1; flags < 16; ++flags) {
+    SCOPED_TRACE("flags " + std::to_string(flags));
+    Node n = AttentionNode();
+    Attribute a;
+    a.kind = Attribute::Kind::kInts;
+    for (int i = 0; i < 4; ++i) a.ints.push_back((flags >> i) & 1);
+    n.attrs["heads_interleaved"] = a;
+    auto out = RunKernel(n, {flags & 1 ? qi : q, flags & 2 ? ki : kt, flags & 4 ? vi : v, Tensor(), mask});
+    ASSERT_TRUE(out.ok()) << out.status().message();
+    const Tensor& want = flags & 8 ? dense_out_i : dense_out;
+    ASSERT_EQ((*out)[0].shape(), want.shape());
+    EXPECT_EQ(std::memcmp((*out)[0].raw(), want.raw(), want.nbytes()), 0);
+  }
+  Node bad = AttentionNode();
+  Attribute a;
+  a.kind = Attribute::Kind::kInts;
+  a.ints = {1, 0, 0, 0};
+  bad.attrs["heads_interleaved"] = a;
+  auto rank = RunKernel(bad, {RandomFloat({M, K}, rng), kt, v});
+  ASSERT_FALSE(rank.ok());
+  EXPECT_NE(rank.status().message().find("rank 4"), std::string::npos) << rank.status().message();
 }
 
 TEST(FusedAttention, ThreadCountDoesNotChangeBits) {

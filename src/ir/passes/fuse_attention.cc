@@ -7,6 +7,12 @@
 // layer — is never written to memory nor planned in the arena. Inputs of the fused node:
 // Q, Kᵀ, V, then the optional scale (multiplied) and mask (added), each broadcast to the
 // scores' shape. Every intermediate must have the next node as its only consumer.
+//
+// Then the head transposes around it — Q and V from [B, S, H, E] by Transpose(0 2 1 3), Kᵀ by
+// Transpose(0 2 3 1), the output back by Transpose(0 2 1 3) — are absorbed: the kernel reads
+// and writes those layouts in place ("heads_interleaved"), so the four copies per layer go.
+#include <algorithm>
+
 #include "ir/passes/fusion_util.h"
 #include "ir/passes/passes.h"
 
@@ -19,6 +25,33 @@ namespace {
 bool DeclaredNonFloat(const Graph& g, ValueId v) {
   const DataType dt = g.values[v].dtype;
   return dt != DataType::kUndefined && dt != DataType::kFloat32;
+}
+
+// Absorbs the transposes on node `att`'s inputs and output that only move the head axis.
+void AbsorbHeadTransposes(Graph* g, NodeId att, const std::vector<bool>& pinned, std::vector<bool>& removed) {
+  static const std::vector<int64_t> kHeads = {0, 2, 1, 3}, kKeys = {0, 2, 3, 1};
+  Node& f = g->nodes[att];
+  std::vector<int64_t> flags(4, 0);
+  for (int i = 0; i < 3; ++i) {
+    const ValueId x = f.inputs[i];
+    const NodeId t = g->values[x].producer;
+    if (!Is(*g, t, "Transpose", removed) || g->nodes[t].GetInts("perm") != (i == 1 ? kKeys : kHeads)) continue;
+    if (SoleConsumer(*g, pinned, x) != att || std::count(f.inputs.begin(), f.inputs.end(), x) != 1) continue;
+    f.inputs[i] = g->nodes[t].inputs[0];
+    flags[i] = 1;
+    removed[t] = true;
+  }
+  const NodeId t = SoleConsumer(*g, pinned, f.outputs[0]);
+  if (Is(*g, t, "Transpose", removed) && g->nodes[t].GetInts("perm") == kHeads) {
+    f.outputs[0] = g->nodes[t].outputs[0];
+    flags[3] = 1;
+    removed[t] = true;
+  }
+  if (std::count(flags.begin(), flags.end(), 1) == 0) return;
+  Attribute a;
+  a.kind = Attribute::Kind::kInts;
+  a.ints = flags;
+  f.attrs["heads_interleaved"] = a;
 }
 
 }  // namespace
@@ -82,6 +115,15 @@ Status FuseAttention(Graph* g) {
     while (fused.inputs.back() == kNoValue) fused.inputs.pop_back();
     fused.attrs.clear();
     for (NodeId n : chain) removed[n] = true;
+  }
+  PX_RETURN_IF_ERROR(Compact(g, removed));
+
+  removed.assign(g->nodes.size(), false);
+  for (NodeId n = 0; n < static_cast<NodeId>(g->nodes.size()); ++n) {
+    const Node& node = g->nodes[n];
+    if (node.op_type == "FusedAttention" && node.domain == "parallax" && !node.attr("heads_interleaved")) {
+      AbsorbHeadTransposes(g, n, pinned, removed);
+    }
   }
   return Compact(g, removed);
 }

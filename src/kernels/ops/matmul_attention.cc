@@ -3,9 +3,17 @@
 // as in MatMul) and the optional scale (input 3) and mask (input 4) broadcast to the scores'
 // shape [batch..., M, N].
 //
+// Attribute "heads_interleaved" = [q, k, v, out] (0/1 each; absent: all 0). The fusion pass
+// sets it when it absorbs the head transposes PyTorch exports around attention: a 1 means the
+// operand is given in the [B, S, H, E] layout of the projections instead of [B, H, S, E]:
+//   q [B, M, H, K] is Q = Transpose(q, 0 2 1 3); k [B, N, H, K] is Kᵀ = Transpose(k, 0 2 3 1);
+//   v [B, N, H, D] is V = Transpose(v, 0 2 1 3); the output is written as [B, M, H, D].
+// The kernel reads and writes those layouts through row strides: no transposed copy is made.
+//
 // Per batch, Kᵀ and V are packed once (kernels/packed_gemm.h); then each task takes a block of
-// kRows rows of Q, computes its scores in a scratch buffer that stays in L2, applies scale,
-// mask and softmax row by row, and multiplies by V. The [.., M, N] scores never reach memory.
+// kRows rows of Q, computes its scores in a scratch buffer that stays in L2, applies scale and
+// mask, takes exp(s - row max) and the row sums, multiplies by V and divides each output row by
+// its sum (D divisions per row instead of N). The [.., M, N] scores never reach memory.
 // Tasks are (batch, row block) pairs: the result does not depend on the thread count.
 // float32 only; CPUs without a packed-GEMM kernel use single-threaded Sgemm per block.
 #include <algorithm>
@@ -23,42 +31,105 @@ namespace {
 
 constexpr int64_t kRows = 72;  // rows of Q per task (a multiple of the 12- and 6-row tiles)
 
-struct AttentionDims {
-  int64_t M = 0, K = 0, N = 0, D = 0;
-  Shape batch, batch_q, batch_k, batch_v;
-  Shape scores;  // batch..., M, N
-  Shape out;     // batch..., M, D
+// An operand as the math sees it (shape, rank >= 2) and where its elements are (strides).
+struct View {
+  Shape shape;
+  std::vector<int64_t> strides;
+  int64_t rows() const { return shape[shape.size() - 2]; }
+  int64_t cols() const { return shape.back(); }
+  int64_t row_stride() const { return strides[strides.size() - 2]; }
+  int64_t col_stride() const { return strides.back(); }
 };
 
-Status AttentionShapes(const Node& node, const Shape& q, const Shape& kt, const Shape& v, AttentionDims* d) {
-  if (q.size() < 2 || kt.size() < 2 || v.size() < 2) {
-    return InvalidArgument(node.Describe() + "Q, Kᵀ and V must have rank >= 2, got " + ShapeToString(q) + ", " +
-                           ShapeToString(kt) + ", " + ShapeToString(v));
+View Dense(const Shape& shape) {
+  View v{shape, std::vector<int64_t>(shape.size(), 1)};
+  for (size_t i = shape.size() - 1; i > 0; --i) v.strides[i - 1] = v.strides[i] * shape[i];
+  return v;
+}
+
+// physical [B, S, H, E] seen as [B, H, S, E] (transposed_last: as [B, H, E, S], for Kᵀ).
+View Interleaved(const Shape& p, bool transposed_last) {
+  const int64_t S = p[1], H = p[2], E = p[3];
+  if (transposed_last) return {{p[0], H, E, S}, {S * H * E, E, 1, H * E}};
+  return {{p[0], H, S, E}, {S * H * E, E, H * E, 1}};
+}
+
+// The four "heads_interleaved" flags (q, k, v, out).
+Status LayoutFlags(const Node& node, bool flags[4]) {
+  const std::vector<int64_t> f = node.GetInts("heads_interleaved");
+  if (!f.empty() && f.size() != 4) {
+    return InvalidArgument(node.Describe() + "heads_interleaved must have 4 entries, got " + std::to_string(f.size()));
   }
-  d->M = q[q.size() - 2];
-  d->K = q.back();
-  d->N = kt.back();
-  d->D = v.back();
-  if (kt[kt.size() - 2] != d->K || v[v.size() - 2] != d->N) {
-    return InvalidArgument(node.Describe() + "inner dimensions differ: Q " + ShapeToString(q) + ", Kᵀ " +
-                           ShapeToString(kt) + ", V " + ShapeToString(v));
-  }
-  d->batch_q.assign(q.begin(), q.end() - 2);
-  d->batch_k.assign(kt.begin(), kt.end() - 2);
-  d->batch_v.assign(v.begin(), v.end() - 2);
-  PX_ASSIGN_OR_RETURN(Shape qk, BroadcastShapes(d->batch_q, d->batch_k));
-  PX_ASSIGN_OR_RETURN(d->batch, BroadcastShapes(qk, d->batch_v));
-  d->scores = d->batch;
-  d->scores.push_back(d->M);
-  d->scores.push_back(d->N);
-  d->out = d->batch;
-  d->out.push_back(d->M);
-  d->out.push_back(d->D);
+  for (int i = 0; i < 4; ++i) flags[i] = !f.empty() && f[i] != 0;
   return Status::Ok();
 }
 
-// Offset of batch b (a flat index over `batch`) in an operand with these broadcast strides
-// (the first batch.size() of them are used).
+struct AttentionDims {
+  int64_t M = 0, K = 0, N = 0, D = 0;
+  View q, kt, v;
+  Shape batch;
+  Shape scores;     // batch..., M, N
+  View out;         // batch..., M, D
+  Shape out_shape;  // as stored
+};
+
+Status AttentionShapes(const Node& node, const Shape& q, const Shape& kt, const Shape& v, AttentionDims* d) {
+  bool il[4];
+  PX_RETURN_IF_ERROR(LayoutFlags(node, il));
+  const Shape* shapes[3] = {&q, &kt, &v};
+  const char* names[3] = {"Q", "K", "V"};
+  for (int i = 0; i < 3; ++i) {
+    if (shapes[i]->size() < 2 || (il[i] && shapes[i]->size() != 4)) {
+      return InvalidArgument(node.Describe() + names[i] + " must have rank " + (il[i] ? "4 ([B, S, H, E])" : ">= 2") +
+                             ", got " + ShapeToString(*shapes[i]));
+    }
+  }
+  d->q = il[0] ? Interleaved(q, false) : Dense(q);
+  d->kt = il[1] ? Interleaved(kt, true) : Dense(kt);
+  d->v = il[2] ? Interleaved(v, false) : Dense(v);
+  d->M = d->q.rows();
+  d->K = d->q.cols();
+  d->N = d->kt.cols();
+  d->D = d->v.cols();
+  if (d->kt.rows() != d->K || d->v.rows() != d->N) {
+    return InvalidArgument(node.Describe() + "inner dimensions differ: Q " + ShapeToString(d->q.shape) + ", Kᵀ " +
+                           ShapeToString(d->kt.shape) + ", V " + ShapeToString(d->v.shape));
+  }
+  const Shape bq(d->q.shape.begin(), d->q.shape.end() - 2), bk(d->kt.shape.begin(), d->kt.shape.end() - 2),
+      bv(d->v.shape.begin(), d->v.shape.end() - 2);
+  PX_ASSIGN_OR_RETURN(Shape qk, BroadcastShapes(bq, bk));
+  PX_ASSIGN_OR_RETURN(d->batch, BroadcastShapes(qk, bv));
+  d->scores = d->batch;
+  d->scores.push_back(d->M);
+  d->scores.push_back(d->N);
+  Shape out = d->batch;
+  out.push_back(d->M);
+  out.push_back(d->D);
+  if (!il[3]) {
+    d->out = Dense(out);
+    d->out_shape = out;
+  } else {
+    if (out.size() != 4) {
+      return InvalidArgument(node.Describe() + "an interleaved output needs batch dims [B, H], got " +
+                             ShapeToString(d->batch));
+    }
+    d->out_shape = {out[0], out[2], out[1], out[3]};
+    d->out = Interleaved(d->out_shape, false);
+  }
+  return Status::Ok();
+}
+
+// Strides of an operand's batch dims over the broadcast `batch` (0 where it is broadcast).
+std::vector<int64_t> BatchStrides(const View& v, const Shape& batch) {
+  const size_t r = v.shape.size() - 2;
+  std::vector<int64_t> s(batch.size(), 0);
+  for (size_t i = 0; i < r; ++i) {
+    if (v.shape[i] != 1) s[batch.size() - r + i] = v.strides[i];
+  }
+  return s;
+}
+
+// Offset of batch b (a flat index over `batch`) given per-dim strides.
 int64_t BatchOffset(const Shape& batch, const std::vector<int64_t>& strides, int64_t b) {
   int64_t off = 0;
   for (int64_t d = static_cast<int64_t>(batch.size()) - 1; d >= 0; --d) {
@@ -98,7 +169,7 @@ Status FusedAttentionInfer(InferContext& ctx) {
                              " does not broadcast to the scores " + ShapeToString(d.scores));
     }
   }
-  ctx.SetOutput(0, DataType::kFloat32, d.out);
+  ctx.SetOutput(0, DataType::kFloat32, d.out_shape);
   return Status::Ok();
 }
 
@@ -109,8 +180,14 @@ Status FusedAttentionCompute(KernelContext& ctx) {
   const int64_t M = d.M, K = d.K, N = d.N, D = d.D;
   float* out = ctx.out(0).data<float>();
   if (batches == 0 || M == 0 || D == 0) return Status::Ok();
+  const std::vector<int64_t> sq = BatchStrides(d.q, d.batch), sk = BatchStrides(d.kt, d.batch),
+                             sv = BatchStrides(d.v, d.batch), so = BatchStrides(d.out, d.batch);
+  auto offset = [&](const std::vector<int64_t>& strides, int64_t b) { return BatchOffset(d.batch, strides, b); };
+  const int64_t ldo = d.out.row_stride();
   if (N == 0) {  // softmax over nothing: V has no rows, the product is 0
-    std::fill(out, out + batches * M * D, 0.0f);
+    for (int64_t b = 0; b < batches; ++b) {
+      for (int64_t i = 0; i < M; ++i) std::fill_n(out + offset(so, b) + i * ldo, D, 0.0f);
+    }
     return Status::Ok();
   }
   const float* q = ctx.in(0).data<float>();
@@ -123,34 +200,35 @@ Status FusedAttentionCompute(KernelContext& ctx) {
       ops[i].strides = BroadcastStrides(ctx.in(3 + i).shape(), d.scores);
     }
   }
-  const std::vector<int64_t> sq = BroadcastStrides(d.batch_q, d.batch);
-  const std::vector<int64_t> sk = BroadcastStrides(d.batch_k, d.batch);
-  const std::vector<int64_t> sv = BroadcastStrides(d.batch_v, d.batch);
-  auto batch_offset = [&](const std::vector<int64_t>& strides, int64_t b) { return BatchOffset(d.batch, strides, b); };
+  // Kᵀ is [K, N] with unit column stride (dense), or unit row stride (read from K [N, K]).
+  const bool kt_by_rows = d.kt.col_stride() == 1;
+  const int64_t ldk = kt_by_rows ? d.kt.row_stride() : d.kt.col_stride();
+  const int64_t ldq = d.q.row_stride(), ldv = d.v.row_stride();
 
-  // Kᵀ and V packed once per batch (when K or N is 0 the product is 0: no packing).
+  // Kᵀ and V packed once per batch (when K is 0 the scores are 0: no packing).
   std::vector<std::shared_ptr<PackedMatrix>> kp(batches), vp(batches);
   if (K > 0) {
     ctx.pool->ParallelFor(batches, 1, [&](int64_t b0, int64_t b1) {
       for (int64_t b = b0; b < b1; ++b) {
-        kp[b] = PackedMatrix::Pack(K, N, kt + batch_offset(sk, b) * K * N, /*b_is_kn=*/true);
-        vp[b] = PackedMatrix::Pack(N, D, v + batch_offset(sv, b) * N * D, /*b_is_kn=*/true);
+        kp[b] = PackedMatrix::Pack(K, N, kt + offset(sk, b), kt_by_rows, GemmIsa::kAuto, ldk);
+        vp[b] = PackedMatrix::Pack(N, D, v + offset(sv, b), /*b_is_kn=*/true, GemmIsa::kAuto, ldv);
       }
     });
   }
   const int64_t blocks = (M + kRows - 1) / kRows;
   ctx.pool->ParallelFor(batches * blocks, 1, [&](int64_t t0, int64_t t1) {
-    std::vector<float> scores(static_cast<size_t>(std::min(kRows, M) * N));
+    const int64_t block_rows = std::min(kRows, M);
+    std::vector<float> scores(static_cast<size_t>(block_rows * N)), inv_sum(static_cast<size_t>(block_rows));
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t b = t / blocks, i0 = (t % blocks) * kRows, rows = std::min(kRows, M - i0);
-      const float* qb = q + batch_offset(sq, b) * M * K + i0 * K;
+      const float* qb = q + offset(sq, b) + i0 * ldq;
       float* s = scores.data();
       if (K == 0) {
         std::fill(s, s + rows * N, 0.0f);
       } else if (kp[b]) {
-        PackedSgemm(nullptr, rows, qb, K, *kp[b], s, N);
+        PackedSgemm(nullptr, rows, qb, ldq, *kp[b], s, N);
       } else {
-        Sgemm(nullptr, false, false, rows, N, K, 1.0f, qb, K, kt + batch_offset(sk, b) * K * N, N, 0.0f, s, N);
+        Sgemm(nullptr, false, !kt_by_rows, rows, N, K, 1.0f, qb, ldq, kt + offset(sk, b), ldk, 0.0f, s, N);
       }
       for (int64_t r = 0; r < rows; ++r) {
         float* row = s + r * N;
@@ -164,13 +242,21 @@ Status FusedAttentionCompute(KernelContext& ctx) {
           const int64_t st = ops[1].step();
           for (int64_t j = 0; j < N; ++j) row[j] += mk[j * st];
         }
-        SoftmaxRowF32(row, row, N);
+        inv_sum[r] = 1.0f / SoftmaxExpRowF32(row, row, N);
       }
-      float* ob = out + (b * M + i0) * D;
+      float* ob = out + offset(so, b) + i0 * ldo;
+      auto normalize = [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+        for (int64_t r = r0; r < r1; ++r) {
+          float* o = ob + r * ldo;
+          const float f = inv_sum[r];
+          for (int64_t c = c0; c < c1; ++c) o[c] *= f;
+        }
+      };
       if (vp[b]) {
-        PackedSgemm(nullptr, rows, s, N, *vp[b], ob, D);
+        PackedSgemm(nullptr, rows, s, N, *vp[b], ob, ldo, normalize);
       } else {
-        Sgemm(nullptr, false, false, rows, D, N, 1.0f, s, N, v + batch_offset(sv, b) * N * D, D, 0.0f, ob, D);
+        Sgemm(nullptr, false, false, rows, D, N, 1.0f, s, N, v + offset(sv, b), ldv, 0.0f, ob, ldo);
+        normalize(0, rows, 0, D);
       }
     }
   });

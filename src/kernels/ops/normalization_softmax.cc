@@ -68,31 +68,33 @@ T RowMax(const T* x, int64_t n) {
 
 // Exp<T>: float32 uses the vectorisable FastExp; its saturation below e^-87 is invisible after
 // the division by the row sum (which is >= 1: the row maximum contributes e^0).
+// Sum of exp(x - max) over the row; y (when not null) receives the terms.
+template <typename T>
+T SoftmaxExpSum(const T* x, T* y, int64_t n, T mx) {
+  T s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int l = 0; l < 8; ++l) {
+      const T e = Exp(x[i + l] - mx);
+      if (y != nullptr) y[i + l] = e;
+      s[l] += e;
+    }
+  }
+  for (; i < n; ++i) {
+    const T e = Exp(x[i] - mx);
+    if (y != nullptr) y[i] = e;
+    s[0] += e;
+  }
+  T sum = 0;
+  for (int l = 0; l < 8; ++l) sum += s[l];
+  return sum;
+}
+
 template <typename T, bool kLog>
 void SoftmaxRow(const T* x, T* y, int64_t n) {
   T mx = RowMax(x, n);
   if (!std::isfinite(mx)) mx = 0;  // all -inf (or inf/nan): let the arithmetic produce nan/0
-  T s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int64_t i = 0;
-  if constexpr (kLog) {
-    for (; i + 8 <= n; i += 8) {
-      for (int l = 0; l < 8; ++l) s[l] += Exp(x[i + l] - mx);
-    }
-    for (; i < n; ++i) s[0] += Exp(x[i] - mx);
-  } else {
-    for (; i + 8 <= n; i += 8) {
-      for (int l = 0; l < 8; ++l) {
-        y[i + l] = Exp(x[i + l] - mx);
-        s[l] += y[i + l];
-      }
-    }
-    for (; i < n; ++i) {
-      y[i] = Exp(x[i] - mx);
-      s[0] += y[i];
-    }
-  }
-  T sum = 0;
-  for (int l = 0; l < 8; ++l) sum += s[l];
+  const T sum = SoftmaxExpSum<T>(x, kLog ? nullptr : y, n, mx);
   if constexpr (kLog) {
     const T sh = mx + std::log(sum);
     for (int64_t j = 0; j < n; ++j) y[j] = x[j] - sh;
@@ -187,6 +189,13 @@ Status SoftmaxCompute(KernelContext& ctx) {
 }  // namespace
 
 void SoftmaxRowF32(const float* x, float* y, int64_t n) { SoftmaxRowAny<float, false>(x, y, n); }
+
+float SoftmaxExpRowF32(const float* x, float* y, int64_t n) {
+  if (const RowKernels* rows = BestRowKernels()) return rows->softmax_exp(x, y, n);
+  float mx = RowMax(x, n);
+  if (!std::isfinite(mx)) mx = 0;
+  return SoftmaxExpSum<float>(x, y, n, mx);
+}
 
 std::vector<KernelDef> NormalizationSoftmaxKernels() {
   std::vector<KernelDef> rows;
