@@ -252,6 +252,50 @@ TEST(Passes, AttentionBecomesOneFusedAttention) {
   }
 }
 
+// Heads as PyTorch exports them: q, k, v [B, S, H, E] → Transpose → attention → Transpose back.
+Graph HeadsGraph(bool extra_reader) {
+  Graph g;
+  ValueId q = g.AddValue("q"), k = g.AddValue("k"), v = g.AddValue("v");
+  g.inputs = {q, k, v};
+  auto transpose = [&](ValueId x, std::vector<int64_t> perm, const std::string& name) {
+    ValueId y = g.AddValue(name);
+    g.AddNode("Transpose", name, {x}, {y});
+    Attribute a;
+    a.kind = Attribute::Kind::kInts;
+    a.ints = perm;
+    g.nodes.back().attrs["perm"] = a;
+    return y;
+  };
+  ValueId qt = transpose(q, {0, 2, 1, 3}, "qt"), kt = transpose(k, {0, 2, 3, 1}, "kt");
+  ValueId vt = transpose(v, {0, 2, 1, 3}, "vt");
+  ValueId s = g.AddValue("s"), p = g.AddValue("p"), o = g.AddValue("o");
+  g.AddNode("MatMul", "qk", {qt, kt}, {s});
+  g.AddNode("Softmax", "softmax", {s}, {p});
+  g.AddNode("MatMul", "pv", {p, vt}, {o});
+  g.outputs = {transpose(o, {0, 2, 1, 3}, "y")};
+  if (extra_reader) g.outputs.push_back(vt);  // a second reader of V's transpose keeps it
+  Finalize(g);
+  return g;
+}
+
+TEST(Passes, AttentionAbsorbsTheHeadTransposes) {
+  Tensor q = Random({2, 7, 3, 4}, 12), k = Random({2, 9, 3, 4}, 13), v = Random({2, 9, 3, 5}, 14);
+  Graph plain = HeadsGraph(false), fused = HeadsGraph(false);
+  ASSERT_TRUE(OptimizeGraph(&fused).ok());
+  ASSERT_EQ(Ops(fused), (std::vector<std::string>{"FusedAttention"}));
+  EXPECT_EQ(fused.nodes[0].GetInts("heads_interleaved"), (std::vector<int64_t>{1, 1, 1, 1}));
+  ExpectNear(RunGraph(fused, {q, k, v})[0], RunGraph(plain, {q, k, v})[0], 1e-5f);
+
+  Graph shared = HeadsGraph(true), shared_plain = HeadsGraph(true);
+  ASSERT_TRUE(OptimizeGraph(&shared).ok());
+  EXPECT_EQ(Ops(shared), (std::vector<std::string>{"Transpose", "FusedAttention"}));
+  const Node& att = shared.nodes.back();
+  EXPECT_EQ(att.GetInts("heads_interleaved"), (std::vector<int64_t>{1, 1, 0, 1}));
+  const auto want = RunGraph(shared_plain, {q, k, v}), got = RunGraph(shared, {q, k, v});
+  ExpectNear(got[0], want[0], 1e-5f);
+  ExpectNear(got[1], want[1], 0.f);
+}
+
 TEST(Passes, AttentionIsNotFusedWhenScoresAreReadElsewhereOrAxisIsNotLast) {
   AttentionGraphOptions shared;
   shared.extra_reader = true;
