@@ -54,7 +54,7 @@ Status PrepackConstantWeights(Graph* g, PrepackStats* stats) {
   PX_ASSIGN_OR_RETURN(const std::vector<bool> constant, ConstantDerived(*g));
   for (auto& [w, tensor] : g->initializers) {
     if (pinned[w] || g->prepacked.count(w) || tensor.dtype() != DataType::kFloat32 ||
-        (tensor.rank() != 2 && tensor.rank() != 4) || tensor.raw() == nullptr) {
+        tensor.rank() < 2 || tensor.rank() > 4 || tensor.raw() == nullptr) {  // each prepack fn checks its rank
       continue;
     }
     const std::vector<NodeId>& readers = g->values[w].consumers;

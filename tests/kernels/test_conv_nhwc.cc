@@ -132,6 +132,47 @@ TEST(NhwcConv, WideLayersOnThePackedKernelWithBiasAndSilu) {
   }
 }
 
+// (N, C, W) <-> (N, W, C): the 1-D layouts.
+Tensor Permute1d(const Tensor& t) {
+  const Shape& s = t.shape();
+  Tensor r = Tensor::Allocate(DataType::kFloat32, {s[0], s[2], s[1]}).value();
+  for (int64_t n = 0; n < s[0]; ++n)
+    for (int64_t a = 0; a < s[1]; ++a)
+      for (int64_t b = 0; b < s[2]; ++b)
+        r.data<float>()[(n * s[2] + b) * s[1] + a] = t.data<float>()[(n * s[1] + a) * s[2] + b];
+  return r;
+}
+
+TEST(NhwcConv, OneDimensionalAsNwc) {
+  // Whisper's encoder front: 1-D convolutions (X (N, W, C), W (M, C, KW)) on the packed kernel
+  // (C, M >= 32) and on XNNPACK (narrow, grouped), against the NCHW reference as 2-D with H = 1.
+  std::mt19937 rng(12);
+  struct Case {
+    int64_t c, m, k, stride, pad, w, group;
+  };
+  for (const Case& t : std::vector<Case>{{80, 64, 3, 1, 1, 40, 1}, {64, 48, 3, 2, 1, 33, 1}, {8, 6, 3, 1, 0, 12, 1},
+                                         {6, 6, 5, 2, 2, 17, 3}, {40, 36, 1, 1, 0, 9, 1}}) {
+    SCOPED_TRACE("C " + std::to_string(t.c) + " M " + std::to_string(t.m) + " k " + std::to_string(t.k) +
+                 " stride " + std::to_string(t.stride) + " group " + std::to_string(t.group));
+    Tensor x = RandomFloat({2, t.c, t.w}, rng), wt = RandomFloat({t.m, t.c / t.group, t.k}, rng);
+    Tensor b = RandomFloat({t.m}, rng);
+    const Tensor x4 = x.Reshaped({2, t.c, 1, t.w}), w4 = wt.Reshaped({t.m, t.c / t.group, 1, t.k});
+    ref::ConvParams p{{1, t.stride}, {1, 1}, {0, t.pad}, {0, t.pad}, t.group};
+    Tensor expect4 = ref::ConvRef(x4, w4, &b, p);
+    const Tensor expect = expect4.Reshaped({2, t.m, expect4.dim(3)});
+    Node n = NhwcNode("NhwcConv");
+    SetInts(n, "strides", {t.stride});
+    SetInts(n, "pads", {t.pad, t.pad});
+    SetInt(n, "group", t.group);
+    KernelState state;
+    for (int run = 0; run < 3; ++run) {
+      auto out = RunKernel(n, {Permute1d(x), wt, b}, nullptr, run < 2 ? &state : nullptr, 0b110);
+      ASSERT_TRUE(out.ok()) << out.status().message();
+      ExpectClose(Permute1d((*out)[0]), expect, 1e-4);
+    }
+  }
+}
+
 TEST(NhwcConv, SiluEpilogueAndErrors) {
   std::mt19937 rng(8);
   Tensor x = RandomFloat({1, 4, 6, 6}, rng), wt = RandomFloat({5, 4, 3, 3}, rng);

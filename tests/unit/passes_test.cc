@@ -155,6 +155,32 @@ TEST(Passes, ConvRegionsRunNhwcWithTransposesOnlyAtTheBorders) {
   for (size_t i = 0; i < 3; ++i) ExpectNear(got[i], want[i], 1e-5f);
 }
 
+// Whisper's front: x (N, C, W) ─ Conv1d(k3)+Gelu ─ Conv1d(k3, s2) ─ Transpose(0 2 1) ─ Add ─ y.
+// The model's own transpose to (N, W, C) reads the NWC value: one transpose is left, at entry.
+TEST(Passes, OneDimensionalConvRegionsRunNwc) {
+  Graph plain, nwc;
+  for (Graph* g : {&plain, &nwc}) {
+    ValueId x = g->AddValue("x");
+    g->inputs = {x};
+    ValueId w1 = Const(*g, "w1", Random({6, 4, 3}, 21)), w2 = Const(*g, "w2", Random({6, 6, 3}, 22));
+    ValueId a = g->AddValue("a"), c = g->AddValue("c"), t = g->AddValue("t"), y = g->AddValue("y");
+    NodeId c1 = g->AddNode("Conv", "c1", {x, w1}, {a});
+    g->nodes[c1].attrs["pads"] = Ints({1, 1});
+    NodeId c2 = g->AddNode("Conv", "c2", {a, w2}, {c});
+    g->nodes[c2].attrs["pads"] = Ints({1, 1});
+    g->nodes[c2].attrs["strides"] = Ints({2});
+    g->nodes[g->AddNode("Transpose", "t", {c}, {t})].attrs["perm"] = Ints({0, 2, 1});
+    g->AddNode("Add", "add", {t, Const(*g, "pos", Random({5, 6}, 23))}, {y});
+    g->outputs = {y};
+    Finalize(*g);
+  }
+  ASSERT_TRUE(ConvertConvRegionsToNhwc(&nwc).ok());
+  EXPECT_EQ(Ops(nwc), (std::vector<std::string>{"NhwcConv", "NhwcConv", "Add", "Transpose"}));  // node order
+  EXPECT_EQ(nwc.nodes.back().GetInts("perm"), (std::vector<int64_t>{0, 2, 1}));
+  Tensor x = Random({1, 4, 10}, 24);
+  ExpectNear(RunGraph(nwc, {x})[0], RunGraph(plain, {x})[0], 1e-5f);
+}
+
 TEST(Passes, ALonePointwiseConvStaysNchw) {
   Graph g;
   ValueId x = g.AddValue("x");

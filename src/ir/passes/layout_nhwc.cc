@@ -1,8 +1,8 @@
 // The layout pass: convolution regions run in NHWC, with transposes only at region borders.
 //
 // XNNPACK convolves NHWC data. Without this pass every Conv transposes its input NCHW→NHWC and
-// its output back (conv_xnn.cc). Here, 2-D Convs with constant weights become
-// parallax::NhwcConv, and the ops between them that do not care about the layout, or whose
+// its output back (conv_xnn.cc). Here, 2-D and 1-D Convs with constant weights become
+// parallax::NhwcConv (1-D: NCW → NWC), and the ops between them that do not care about the layout, or whose
 // layout dependence is one attribute, join the region:
 //   elementwise ops whose other inputs are NHWC too or one-element constants (broadcasting
 //   between two rank-4 tensors permuted alike is still correct); Concat / Split on the channel
@@ -11,9 +11,13 @@
 // A value leaving the region for any other consumer (or the graph outputs) gets one Transpose
 // back to NCHW under its original name; a region input gets one Transpose to NHWC. A region of
 // a single 1x1 Conv is left alone: the NCHW kernel runs it as one GEMM without transposes.
+// A model's own Transpose of a region output to channels-last (Whisper's encoder turns its
+// convolution output [1, 384, 1500] into [1, 1500, 384]) reads the NHWC value instead: both
+// transposes go. The ops that take an axis (Concat, Split, MaxPool, Resize) join 2-D regions only.
 #include <map>
 #include <set>
 
+#include "ir/passes/fusion_util.h"
 #include "ir/passes/passes.h"
 
 namespace parallax {
@@ -46,20 +50,26 @@ class LayoutPass {
   Status Run();
 
  private:
-  bool Convertible(const Node& n) const;
+  // The rank of n's channels-last output (3 or 4) when n can join a region, else 0.
+  int Convertible(const Node& n) const;
   bool IsPointwiseConv(const Node& n) const;
-  ValueId EntryTranspose(ValueId v);
+  ValueId EntryTranspose(ValueId v, int rank);
   void AddTranspose(ValueId from, ValueId to, std::vector<int64_t> perm, const std::string& name);
+  bool IsToChannelsLast(NodeId t, int rank) const;
 
   Graph& g_;
-  std::vector<bool> nhwc_;       // per value: produced in NHWC by a converted node
+  std::vector<int> nhwc_;        // per value: rank (3 or 4) when produced channels-last by a converted node, else 0
   std::vector<bool> converted_;  // per node
+  std::vector<int> node_rank_;   // per converted node: the rank of its channels-last output
   std::map<ValueId, ValueId> nhwc_id_, entry_;
 };
 
 bool LayoutPass::IsPointwiseConv(const Node& n) const {
   const Tensor* w = Constant(g_, n.inputs[1]);
-  if (w == nullptr || w->rank() != 4 || w->dim(2) != 1 || w->dim(3) != 1) return false;
+  if (w == nullptr || w->rank() < 3) return false;
+  for (int64_t d = 2; d < w->rank(); ++d) {
+    if (w->dim(d) != 1) return false;
+  }
   for (int64_t s : n.GetInts("strides")) {
     if (s != 1) return false;
   }
@@ -69,54 +79,68 @@ bool LayoutPass::IsPointwiseConv(const Node& n) const {
   return true;
 }
 
-bool LayoutPass::Convertible(const Node& n) const {
-  auto in_nhwc = [&](ValueId v) { return v != kNoValue && nhwc_[v]; };
+int LayoutPass::Convertible(const Node& n) const {
+  auto rank = [&](ValueId v) { return v == kNoValue ? 0 : nhwc_[v]; };
+  auto in_nhwc = [&](ValueId v) { return rank(v) == 4; };  // for the ops that take an axis
   if (DefaultDomain(n) && n.op_type == "Conv") {
-    if (n.inputs.size() < 2 || n.outputs.size() != 1 || n.inputs[0] == kNoValue) return false;
+    if (n.inputs.size() < 2 || n.outputs.size() != 1 || n.inputs[0] == kNoValue) return 0;
     const Tensor* w = Constant(g_, n.inputs[1]);
     const bool bias_ok = n.inputs.size() < 3 || n.inputs[2] == kNoValue || Constant(g_, n.inputs[2]) != nullptr;
-    return w != nullptr && w->rank() == 4 && w->dtype() == DataType::kFloat32 && bias_ok;
+    if (w == nullptr || (w->rank() != 4 && w->rank() != 3) || w->dtype() != DataType::kFloat32 || !bias_ok) return 0;
+    const int r = static_cast<int>(w->rank());
+    return rank(n.inputs[0]) == 0 || rank(n.inputs[0]) == r ? r : 0;
   }
   if (IsElementwise(n)) {
-    bool any = false;
+    int r = 0;
     for (ValueId v : n.inputs) {
       if (v == kNoValue) continue;
-      if (in_nhwc(v)) {
-        any = true;
+      if (rank(v) != 0) {
+        if (r != 0 && rank(v) != r) return 0;
+        r = rank(v);
         continue;
       }
       const Tensor* c = Constant(g_, v);
-      if (c == nullptr || c->numel() != 1) return false;
+      if (c == nullptr || c->numel() != 1) return 0;
     }
-    return any;
+    return r;
   }
-  if (!DefaultDomain(n) || n.inputs.empty() || !in_nhwc(n.inputs[0])) return false;
+  if (!DefaultDomain(n) || n.inputs.empty() || !in_nhwc(n.inputs[0])) return 0;
   if (n.op_type == "Concat") {
     for (ValueId v : n.inputs) {
-      if (!in_nhwc(v)) return false;
+      if (!in_nhwc(v)) return 0;
     }
-    return IsChannelAxis(n, 0);
+    return IsChannelAxis(n, 0) ? 4 : 0;
   }
   if (n.op_type == "Split") {
-    return IsChannelAxis(n, 0) && (n.inputs.size() < 2 || n.inputs[1] == kNoValue || Constant(g_, n.inputs[1]));
+    return IsChannelAxis(n, 0) && (n.inputs.size() < 2 || n.inputs[1] == kNoValue || Constant(g_, n.inputs[1])) ? 4 : 0;
   }
   if (n.op_type == "MaxPool") {
-    return n.outputs.size() == 1 && n.GetInts("kernel_shape").size() == 2 && n.GetInt("storage_order", 0) == 0;
+    return n.outputs.size() == 1 && n.GetInts("kernel_shape").size() == 2 && n.GetInt("storage_order", 0) == 0 ? 4 : 0;
   }
   if (n.op_type == "Resize") {
     // roi must be absent or empty; scales (input 2) or sizes (input 3) constant with 4 entries.
     if (n.inputs.size() > 1 && n.inputs[1] != kNoValue) {
       const Tensor* roi = Constant(g_, n.inputs[1]);
-      if (roi == nullptr || roi->numel() != 0) return false;
+      if (roi == nullptr || roi->numel() != 0) return 0;
     }
     for (size_t i = 2; i < n.inputs.size(); ++i) {
       if (n.inputs[i] == kNoValue) continue;
       const Tensor* c = Constant(g_, n.inputs[i]);
-      if (c == nullptr || (c->numel() != 0 && c->numel() != 4)) return false;
+      if (c == nullptr || (c->numel() != 0 && c->numel() != 4)) return 0;
     }
-    return n.inputs.size() >= 3 && n.GetInts("axes").empty();
+    return n.inputs.size() >= 3 && n.GetInts("axes").empty() ? 4 : 0;
   }
-  return false;
+  return 0;
+}
+
+// Channels-first → channels-last permutations, and back.
+std::vector<int64_t> ToChannelsLast(int rank) { return rank == 3 ? std::vector<int64_t>{0, 2, 1} : std::vector<int64_t>{0, 2, 3, 1}; }
+std::vector<int64_t> ToChannelsFirst(int rank) { return rank == 3 ? std::vector<int64_t>{0, 2, 1} : std::vector<int64_t>{0, 3, 1, 2}; }
+
+bool LayoutPass::IsToChannelsLast(NodeId t, int rank) const {
+  const Node& n = g_.nodes[t];
+  return DefaultDomain(n) && n.op_type == "Transpose" && n.inputs.size() == 1 && n.outputs.size() == 1 &&
+         n.GetInts("perm") == ToChannelsLast(rank);
 }
 
 void LayoutPass::AddTranspose(ValueId from, ValueId to, std::vector<int64_t> perm, const std::string& name) {
@@ -129,11 +153,11 @@ void LayoutPass::AddTranspose(ValueId from, ValueId to, std::vector<int64_t> per
   g_.nodes[t].opset = it == g_.opsets.end() ? 17 : it->second;
 }
 
-ValueId LayoutPass::EntryTranspose(ValueId v) {
+ValueId LayoutPass::EntryTranspose(ValueId v, int rank) {
   auto it = entry_.find(v);
   if (it != entry_.end()) return it->second;
   const ValueId t = g_.AddValue(g_.values[v].name + "/nhwc");
-  AddTranspose(v, t, {0, 2, 3, 1}, "layout/" + g_.values[v].name + "/to_nhwc");
+  AddTranspose(v, t, ToChannelsLast(rank), "layout/" + g_.values[v].name + "/to_nhwc");
   entry_[v] = t;
   return t;
 }
@@ -141,14 +165,17 @@ ValueId LayoutPass::EntryTranspose(ValueId v) {
 Status LayoutPass::Run() {
   PX_RETURN_IF_ERROR(g_.Link());
   PX_ASSIGN_OR_RETURN(std::vector<NodeId> order, g_.TopologicalOrder());
-  nhwc_.assign(g_.values.size(), false);
+  nhwc_.assign(g_.values.size(), 0);
   converted_.assign(g_.nodes.size(), false);
+  node_rank_.assign(g_.nodes.size(), 0);
   for (NodeId id : order) {
     const Node& n = g_.nodes[id];
-    if (!Convertible(n)) continue;
+    const int rank = Convertible(n);
+    if (rank == 0) continue;
     converted_[id] = true;
+    node_rank_[id] = rank;
     for (ValueId o : n.outputs) {
-      if (o != kNoValue) nhwc_[o] = true;
+      if (o != kNoValue) nhwc_[o] = rank;
     }
   }
   // A lone 1x1 Conv: the NCHW GEMM needs no transposes.
@@ -159,11 +186,13 @@ Status LayoutPass::Run() {
     for (NodeId c : g_.values[n.outputs[0]].consumers) feeds_region = feeds_region || converted_[c];
     if (!feeds_region) {
       converted_[id] = false;
-      nhwc_[n.outputs[0]] = false;
+      nhwc_[n.outputs[0]] = 0;
     }
   }
   std::vector<bool> is_output(g_.values.size(), false);
   for (ValueId v : g_.outputs) is_output[v] = true;
+  const std::vector<bool> pinned = fusion::PinnedValues(g_);
+  std::vector<NodeId> bypassed;  // the model's own transposes to channels-last of region outputs
   // New NHWC values for every converted output; exit transposes where NCHW readers remain.
   const size_t original_nodes = g_.nodes.size();
   for (size_t id = 0; id < original_nodes; ++id) {
@@ -171,12 +200,20 @@ Status LayoutPass::Run() {
     for (size_t i = 0; i < g_.nodes[id].outputs.size(); ++i) {
       const ValueId o = g_.nodes[id].outputs[i];
       if (o == kNoValue) continue;
+      const int rank = nhwc_[o];
       const ValueId o2 = g_.AddValue(g_.values[o].name + "/nhwc");
       nhwc_id_[o] = o2;
       g_.nodes[id].outputs[i] = o2;
       bool nchw_reader = is_output[o];
-      for (NodeId c : g_.values[o].consumers) nchw_reader = nchw_reader || !converted_[c];
-      if (nchw_reader) AddTranspose(o2, o, {0, 3, 1, 2}, "layout/" + g_.values[o].name + "/to_nchw");
+      for (NodeId c : g_.values[o].consumers) {
+        if (converted_[c]) continue;
+        if (IsToChannelsLast(c, rank) && !pinned[g_.nodes[c].outputs[0]]) {
+          bypassed.push_back(c);
+        } else {
+          nchw_reader = true;
+        }
+      }
+      if (nchw_reader) AddTranspose(o2, o, ToChannelsFirst(rank), "layout/" + g_.values[o].name + "/to_nchw");
     }
   }
   for (size_t id = 0; id < original_nodes; ++id) {
@@ -192,7 +229,7 @@ Status LayoutPass::Run() {
       if (nhwc_[v]) {
         g_.nodes[id].inputs[i] = nhwc_id_.at(v);
       } else if (Constant(g_, v) == nullptr || Constant(g_, v)->numel() != 1) {
-        const ValueId t = EntryTranspose(v);  // may grow g_.nodes: index again below
+        const ValueId t = EntryTranspose(v, node_rank_[id]);  // may grow g_.nodes: index again below
         g_.nodes[id].inputs[i] = t;
       }
     }
@@ -226,7 +263,18 @@ Status LayoutPass::Run() {
       }
     }
   }
-  return g_.Link();
+  // The bypassed transposes' readers take the NHWC value; the transposes go.
+  std::vector<bool> removed(g_.nodes.size(), false);
+  for (NodeId t : bypassed) {
+    const ValueId from = nhwc_id_.at(g_.nodes[t].inputs[0]), to = g_.nodes[t].outputs[0];
+    for (Node& n : g_.nodes) {
+      for (ValueId& v : n.inputs) {
+        if (v == to) v = from;
+      }
+    }
+    removed[t] = true;
+  }
+  return fusion::Compact(&g_, removed);
 }
 
 }  // namespace

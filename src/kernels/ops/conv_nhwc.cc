@@ -1,7 +1,8 @@
 // parallax::NhwcConv — Conv on NHWC activations, for the convolution regions the layout pass
 // (ir/passes/layout_nhwc.cc) keeps in NHWC so that XNNPACK needs no transposes.
 //   X (N, H, W, C); W (M, C/group, KH, KW) and B (M) as in ONNX; Conv's attributes (and the
-//   fused "activation"). Y (N, OH, OW, M).
+//   fused "activation"). Y (N, OH, OW, M). A 1-D convolution is X (N, W, C), W (M, C/group,
+//   KW), Y (N, OW, M): the 2-D code with H = KH = 1.
 // With group 1, 32 or more input and output channels and constant weights it runs on
 // kernels/packed_conv.h (the packed-GEMM micro-kernels, weights packed once per node, at load
 // where the session prepacks); narrower and grouped (depthwise) ones on XNNPACK, the operator
@@ -23,13 +24,18 @@
 namespace parallax::ops {
 namespace {
 
-Shape ToNchw(const Shape& s) { return {s[0], s[3], s[1], s[2]}; }
-Shape ToNhwc(const Shape& s) { return {s[0], s[2], s[3], s[1]}; }
+// Channels-last <-> channels-first, rank 3 or 4.
+Shape ToNchw(const Shape& s) {
+  return s.size() == 3 ? Shape{s[0], s[2], s[1]} : Shape{s[0], s[3], s[1], s[2]};
+}
+Shape ToNhwc(const Shape& s) {
+  return s.size() == 3 ? Shape{s[0], s[2], s[1]} : Shape{s[0], s[2], s[3], s[1]};
+}
 
 Status NhwcShapes(const Node& node, const Shape& x, const Shape& w, const Shape* b, Shape* out) {
-  if (x.size() != 4 || w.size() != 4) {
-    return InvalidArgument("NhwcConv expects a 4-D X (N, H, W, C) and W, got X " + ShapeToString(x) +
-                           " and W " + ShapeToString(w));
+  if ((x.size() != 4 && x.size() != 3) || w.size() != x.size()) {
+    return InvalidArgument("NhwcConv expects X (N, H, W, C) and W of rank 4, or X (N, W, C) and W of rank 3, got X " +
+                           ShapeToString(x) + " and W " + ShapeToString(w));
   }
   Shape nchw_out;
   PX_RETURN_IF_ERROR(ConvOutputShape(node, ToNchw(x), w, b, &nchw_out));
@@ -89,11 +95,12 @@ bool UsePackedConv(int64_t groups, int64_t channels, int64_t outputs) {
 // NhwcConvCompute would otherwise make at its first run), so that the session keeps only the
 // packed copy; null for the convolutions XNNPACK runs.
 std::shared_ptr<void> PrepackNhwcConvWeight(const Node& node, const Tensor& w) {
-  if (w.dtype() != DataType::kFloat32 || w.rank() != 4 || w.raw() == nullptr) return nullptr;
+  if (w.dtype() != DataType::kFloat32 || (w.rank() != 4 && w.rank() != 3) || w.raw() == nullptr) return nullptr;
   const int64_t M = w.dim(0), C = w.dim(1);
   if (!UsePackedConv(node.GetInt("group", 1), C, M)) return nullptr;
   auto s = std::make_shared<NhwcConvState>();
-  s->packed = PackedConvWeights::Pack(M, C, w.dim(2), w.dim(3), w.data<float>());
+  const int64_t KH = w.rank() == 4 ? w.dim(2) : 1, KW = w.dim(w.rank() - 1);
+  s->packed = PackedConvWeights::Pack(M, C, KH, KW, w.data<float>());
   if (s->packed == nullptr) return nullptr;
   return s;
 }
@@ -119,9 +126,16 @@ Status NhwcConvCompute(KernelContext& ctx) {
   Tensor& Y = ctx.out(0);
   if (Y.numel() == 0) return Status::Ok();
   PX_ASSIGN_OR_RETURN(Activation act, ParseActivation(ctx.node));
-  const int64_t N = X.dim(0), H = X.dim(1), W = X.dim(2), C = X.dim(3), M = Wt.dim(0);
-  const int64_t KH = Wt.dim(2), KW = Wt.dim(3);
-  PX_ASSIGN_OR_RETURN(SpatialGeometry g, ComputeConvGeometry(ctx.node, {H, W}, {KH, KW}, false));
+  const bool one_d = X.rank() == 3;
+  const int64_t N = X.dim(0), H = one_d ? 1 : X.dim(1), W = X.dim(X.rank() - 2), C = X.dim(X.rank() - 1);
+  const int64_t M = Wt.dim(0), KH = one_d ? 1 : Wt.dim(2), KW = Wt.dim(Wt.rank() - 1);
+  PX_ASSIGN_OR_RETURN(SpatialGeometry g, one_d ? ComputeConvGeometry(ctx.node, {W}, {KW}, false)
+                                               : ComputeConvGeometry(ctx.node, {H, W}, {KH, KW}, false));
+  if (one_d) {  // as 2-D with a height of 1
+    for (auto* v : {&g.in, &g.kernel, &g.out}) v->insert(v->begin(), 1);
+    for (auto* v : {&g.stride, &g.dilation}) v->insert(v->begin(), 1);
+    for (auto* v : {&g.pad_begin, &g.pad_end}) v->insert(v->begin(), 0);
+  }
   const XnnConvArgs xa{N,           C,           H,           W,           M,
                        g.out[0],    g.out[1],    KH,          KW,          g.stride[0],
                        g.stride[1], g.dilation[0], g.dilation[1], g.pad_begin[0], g.pad_begin[1],
@@ -170,7 +184,7 @@ Status NhwcConvCompute(KernelContext& ctx) {
   KernelContext nchw{ctx.node, ctx.inputs, {&y_nchw}, ctx.pool, nullptr, ctx.constant_inputs, nullptr};
   nchw.inputs[0] = &x_nchw;
   PX_RETURN_IF_ERROR(ConvNchwCompute(nchw));
-  Rotate(y_nchw.data<float>(), Y.data<float>(), N, M, Y.dim(1) * Y.dim(2), ctx.pool);
+  Rotate(y_nchw.data<float>(), Y.data<float>(), N, M, g.out[0] * g.out[1], ctx.pool);
   return Status::Ok();
 }
 
