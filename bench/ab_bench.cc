@@ -4,7 +4,9 @@
 // other cannot resolve a 5% difference here.
 //
 //   build/bench/ab_bench MODEL THREADS A B [NAME=FILE.npy ...] [--runs N]
-//   A, B: default | sequential | no-prepack | no-optimize
+//   A, B: default | sequential | no-prepack | no-optimize | env:NAME=VALUE
+// env:NAME=VALUE sets that variable while the session loads (for the switches the graph passes
+// read at load, e.g. env:PARALLAX_FUSE_CONCAT=off), then restores it.
 //
 // Prints each side's median, quartiles and the B/A ratio of medians. Every model input must be
 // given (a missing one is the session's error).
@@ -25,7 +27,7 @@ using namespace parallax;
 namespace {
 
 bool Configure(const std::string& name, SessionOptions* o) {
-  if (name == "default") return true;
+  if (name == "default" || (name.rfind("env:", 0) == 0 && name.find('=') != std::string::npos)) return true;
   if (name == "sequential") return o->mode = ExecutionMode::kSequential, true;
   if (name == "no-prepack") return o->prepack_weights = false, true;
   if (name == "no-optimize") return o->optimize = false, true;
@@ -72,7 +74,21 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "error: unknown configuration '%s'\n", names[k].c_str());
       return 2;
     }
+    std::string env_name, env_old;
+    bool had_old = false;
+    if (names[k].rfind("env:", 0) == 0) {
+      const size_t eq = names[k].find('=');
+      env_name = names[k].substr(4, eq - 4);
+      const char* old = std::getenv(env_name.c_str());
+      had_old = old != nullptr;
+      if (had_old) env_old = old;
+      setenv(env_name.c_str(), names[k].substr(eq + 1).c_str(), 1);
+    }
     auto s = Session::Load(model, o);
+    if (!env_name.empty()) {
+      if (had_old) setenv(env_name.c_str(), env_old.c_str(), 1);
+      else unsetenv(env_name.c_str());
+    }
     if (!s.ok()) {
       std::fprintf(stderr, "error: %s\n", s.status().message().c_str());
       return 1;

@@ -72,40 +72,81 @@ std::shared_ptr<PackedConvWeights> PackedConvWeights::Pack(int64_t M, int64_t C,
   return p;
 }
 
+void PackedPointwiseConvPieces(ThreadPool* pool, int64_t rows, const std::vector<ChannelPiece>& pieces,
+                               const PackedConvWeights& w, float* y, const GemmEpilogue& epilogue) {
+  const PackedMatrix& b = w.b();
+  const int64_t N = b.N(), K = b.K(), panels = b.panels();
+  if (rows <= 0 || N <= 0) return;
+  const packed_gemm_detail::PanelFn panel = b.panel_fn();
+  const packed_gemm_detail::IndirectKernel indirect = b.indirect();
+  const GemmTasks tasks = SplitGemm(pool, rows, N, K, panels, indirect.mr);
+  // Pieces of one width (YOLOv8n's C2f: c channels each) are the taps of the indirect kernel,
+  // which sums them in registers; a narrow piece on its own would store and reload C per piece.
+  bool same_width = pieces.size() > 1;
+  for (const ChannelPiece& piece : pieces) same_width = same_width && piece.channels == pieces[0].channels;
+  RunGemmTasks(pool, tasks.count(), [&](int64_t t) {
+    int64_t i0, i1, p0, p1;
+    if (!tasks.Get(t, &i0, &i1, &p0, &p1)) return;
+    if (same_width) {
+      const int64_t C = pieces[0].channels, taps = static_cast<int64_t>(pieces.size());
+      const int64_t per_block = std::max<int64_t>(1, kKc / C), mc = i1 - i0, mr = indirect.mr;
+      const int64_t tiles = (mc + mr - 1) / mr;
+      thread_local std::vector<const float*> ind;
+      for (int64_t t0 = 0; t0 < taps; t0 += per_block) {
+        const int64_t tb = std::min(per_block, taps - t0);
+        ind.resize(static_cast<size_t>(tiles * tb * mr));
+        for (int64_t r = 0; r < tiles * mr; ++r) {  // [tile][tap][mr]; rows past mc are not read
+          const int64_t row = i0 + std::min(r, mc - 1);
+          for (int64_t k = 0; k < tb; ++k) ind[(r / mr) * tb * mr + k * mr + r % mr] = pieces[t0 + k].x + row * C;
+        }
+        for (int64_t p = p0; p < p1; ++p) indirect.fn(mc, ind.data(), t0, tb, C, b, p, y + i0 * N, N, t0 > 0);
+      }
+      if (epilogue) epilogue(i0, i1, p0 * b.nr(), std::min(N, p1 * b.nr()));
+      return;
+    }
+    int64_t k = 0;  // the piece's first row of B
+    for (const ChannelPiece& piece : pieces) {
+      const int64_t C = piece.channels;
+      for (int64_t k0 = 0; k0 < C; k0 += kKc) {
+        const int64_t kc = std::min(kKc, C - k0);
+        for (int64_t p = p0; p < p1; ++p) {
+          panel(i1 - i0, piece.x + i0 * C + k0, C, b, p, k + k0, kc, y + i0 * N, N, k + k0 > 0);
+        }
+      }
+      k += C;
+    }
+    if (epilogue) epilogue(i0, i1, p0 * b.nr(), std::min(N, p1 * b.nr()));
+  });
+}
+
 void PackedConvNhwc(ThreadPool* pool, const ConvGeometry& g, const float* x, const PackedConvWeights& w,
                     float* y, const GemmEpilogue& epilogue) {
   const PackedMatrix& b = w.b();
   const int64_t M = g.batch * g.out_h * g.out_w, N = b.N(), K = b.K(), panels = b.panels();
   if (M <= 0 || N <= 0) return;
   // A is X itself for a 1x1, stride-1, unpadded convolution.
-  const bool direct = w.KH() == 1 && w.KW() == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
-                      g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w;
+  if (w.KH() == 1 && w.KW() == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 && g.pad_left == 0 &&
+      g.out_h == g.in_h && g.out_w == g.in_w) {
+    return PackedPointwiseConvPieces(pool, M, {{x, K}}, w, y, epilogue);
+  }
   // Rows are split before panels (down to 4 tiles per block): each chunk of panels re-makes
   // the pointers to its block of A.
-  const packed_gemm_detail::PanelFn panel = b.panel_fn();
   const packed_gemm_detail::IndirectKernel indirect = b.indirect();
   const GemmTasks tasks = SplitGemm(pool, M, N, K, panels, indirect.mr);
   // What taps outside X read.
-  const std::vector<float> zeros(direct ? 0 : static_cast<size_t>(g.channels), 0.0f);
+  const std::vector<float> zeros(static_cast<size_t>(g.channels), 0.0f);
   RunGemmTasks(pool, tasks.count(), [&](int64_t t) {
     int64_t i0, i1, p0, p1;
     if (!tasks.Get(t, &i0, &i1, &p0, &p1)) return;
     const int64_t mc = i1 - i0;
-    if (direct) {
-      for (int64_t k0 = 0; k0 < K; k0 += kKc) {
-        const int64_t kc = std::min(kKc, K - k0);
-        for (int64_t p = p0; p < p1; ++p) panel(mc, x + i0 * K + k0, K, b, p, k0, kc, y + i0 * N, N, k0 > 0);
-      }
-    } else {
-      // Blocks of whole taps, about kKc rows of B each.
-      thread_local std::vector<const float*> ind;
-      const int64_t taps = w.KH() * w.KW(), per_block = std::max<int64_t>(1, kKc / g.channels);
-      for (int64_t t0 = 0; t0 < taps; t0 += per_block) {
-        const int64_t tb = std::min(per_block, taps - t0);
-        BuildIndirection(g, x, zeros.data(), i0, mc, t0, tb, indirect.mr, &ind);
-        for (int64_t p = p0; p < p1; ++p) {
-          indirect.fn(mc, ind.data(), t0, tb, g.channels, b, p, y + i0 * N, N, t0 > 0);
-        }
+    // Blocks of whole taps, about kKc rows of B each.
+    thread_local std::vector<const float*> ind;
+    const int64_t taps = w.KH() * w.KW(), per_block = std::max<int64_t>(1, kKc / g.channels);
+    for (int64_t t0 = 0; t0 < taps; t0 += per_block) {
+      const int64_t tb = std::min(per_block, taps - t0);
+      BuildIndirection(g, x, zeros.data(), i0, mc, t0, tb, indirect.mr, &ind);
+      for (int64_t p = p0; p < p1; ++p) {
+        indirect.fn(mc, ind.data(), t0, tb, g.channels, b, p, y + i0 * N, N, t0 > 0);
       }
     }
     if (epilogue) epilogue(i0, i1, p0 * b.nr(), std::min(N, p1 * b.nr()));

@@ -8,12 +8,13 @@
 // KH x KW input pixels that output pixel reads (im2col), tap-major and channel-minor. A is never
 // built: per block of rows and taps, each tile of output pixels gets one pointer per pixel and
 // tap into X (or to a zero row for padding), and the micro-kernel broadcasts from those rows; a
-// 1x1, stride-1, unpadded convolution reads X in place. Every element of Y is summed in the
+// 1x1, stride-1, unpadded convolution reads X in place, or its pieces when X is a concatenation. Every element of Y is summed in the
 // same order whatever the thread count.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "kernels/packed_gemm.h"
 
@@ -49,5 +50,17 @@ class PackedConvWeights {
 // each finished block of rows x columns of y while it is in cache.
 void PackedConvNhwc(ThreadPool* pool, const ConvGeometry& g, const float* x,
                     const PackedConvWeights& w, float* y, const GemmEpilogue& epilogue = nullptr);
+
+// A run of consecutive input channels held in its own tensor: `rows` rows of `channels` floats.
+struct ChannelPiece {
+  const float* x;
+  int64_t channels;
+};
+
+// A 1x1, stride-1 convolution whose X is the channel concatenation of `pieces` (a Concat the
+// graph no longer makes): y (rows x M) = [pieces...] * B, each piece read in place as its K
+// rows of B. The pieces' channels must add up to w.C(); w must be 1x1.
+void PackedPointwiseConvPieces(ThreadPool* pool, int64_t rows, const std::vector<ChannelPiece>& pieces,
+                               const PackedConvWeights& w, float* y, const GemmEpilogue& epilogue = nullptr);
 
 }  // namespace parallax

@@ -215,7 +215,9 @@ TEST(ConvState, CachedOperatorMatchesReference) {
         // Cached only when W (and B, if any) are plan constants.
         const bool cacheable = mask == kConstWB || (mask == kConstW && !c.bias);
         ASSERT_EQ(CachedConv(state) != nullptr, cacheable);
-        if (cacheable) EXPECT_TRUE(CachedConv(state)->ok());
+        if (cacheable) {
+          EXPECT_TRUE(CachedConv(state)->ok());
+        }
       }
     }
   }

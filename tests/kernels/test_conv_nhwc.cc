@@ -1,5 +1,6 @@
 // parallax::NhwcConv and parallax::NhwcMaxPool against the NCHW double references
 // (kernels/reference/conv_ref, pool_ref), with the data transposed around them.
+#include <cstring>
 #include <random>
 #include <tuple>
 
@@ -171,6 +172,68 @@ TEST(NhwcConv, OneDimensionalAsNwc) {
       ExpectClose(Permute1d((*out)[0]), expect, 1e-4);
     }
   }
+}
+
+// Channel concatenation of NHWC tensors.
+Tensor ConcatChannels(const std::vector<Tensor>& parts) {
+  Shape s = parts[0].shape();
+  s.back() = 0;
+  for (const Tensor& p : parts) s.back() += p.shape().back();
+  Tensor r = Tensor::Allocate(DataType::kFloat32, s).value();
+  const int64_t rows = r.numel() / s.back();
+  int64_t c0 = 0;
+  for (const Tensor& p : parts) {
+    const int64_t c = p.shape().back();
+    for (int64_t i = 0; i < rows; ++i) {
+      for (int64_t j = 0; j < c; ++j) r.data<float>()[i * s.back() + c0 + j] = p.data<float>()[i * c + j];
+    }
+    c0 += c;
+  }
+  return r;
+}
+
+TEST(NhwcConv, XInPiecesMatchesTheConcatenatedX) {
+  // A Concat folded into its 1x1 convolution (ir/passes/fuse_concat_conv.cc): X = inputs 0, 3,
+  // 4, ... along channels. Pieces of one width (C2f) go through the indirect kernel, of mixed
+  // widths piece by piece; narrow ones and runs without plan state join the pieces first.
+  std::mt19937 rng(13);
+  for (const std::vector<int64_t>& widths : std::vector<std::vector<int64_t>>{
+           {16, 16, 16}, {32, 32, 32, 32}, {300, 300}, {64, 32}, {40, 8, 24}, {4, 6}}) {
+    std::string name;
+    for (int64_t w : widths) name += std::to_string(w) + " ";
+    SCOPED_TRACE("pieces " + name);
+    int64_t C = 0;
+    std::vector<Tensor> parts;
+    for (int64_t w : widths) {
+      parts.push_back(RandomFloat({2, 5, 7, w}, rng));
+      C += w;
+    }
+    const int64_t M = C >= 32 ? 40 : 8;
+    Tensor wt = RandomFloat({M, C, 1, 1}, rng), b = RandomFloat({M}, rng);
+    Node n = NhwcNode("NhwcConv");
+    SetString(n, "activation", "Relu");
+    auto whole = RunKernel(n, {ConcatChannels(parts), wt, b});
+    ASSERT_TRUE(whole.ok()) << whole.status().message();
+    std::vector<Tensor> inputs = {parts[0], wt, b};
+    inputs.insert(inputs.end(), parts.begin() + 1, parts.end());
+    KernelState state;
+    for (int run = 0; run < 3; ++run) {
+      auto out = RunKernel(n, inputs, nullptr, run < 2 ? &state : nullptr, 0b110);
+      ASSERT_TRUE(out.ok()) << out.status().message();
+      ASSERT_EQ((*out)[0].shape(), (*whole)[0].shape());
+      ExpectClose((*out)[0], (*whole)[0], 1e-5);
+    }
+    ThreadPool three(3);
+    KernelState s1, s3;
+    auto one = RunKernel(n, inputs, nullptr, &s1, 0b110), many = RunKernel(n, inputs, &three, &s3, 0b110);
+    ASSERT_TRUE(one.ok() && many.ok());
+    EXPECT_EQ(std::memcmp((*one)[0].raw(), (*many)[0].raw(), (*one)[0].nbytes()), 0);
+  }
+  Node n = NhwcNode("NhwcConv");
+  auto bad = RunKernel(n, {RandomFloat({1, 4, 4, 8}, rng), RandomFloat({8, 16, 1, 1}, rng), Tensor(),
+                           RandomFloat({1, 4, 5, 8}, rng)});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("piece"), std::string::npos) << bad.status().message();
 }
 
 TEST(NhwcConv, SiluEpilogueAndErrors) {

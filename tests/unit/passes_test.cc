@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 
 #include <cmath>
 #include <random>
@@ -147,7 +148,9 @@ TEST(Passes, ConvRegionsRunNhwcWithTransposesOnlyAtTheBorders) {
   // One transpose into the region (x, shared by both convs), one out per graph output.
   EXPECT_EQ(ops["Transpose"], 4);
   for (const Node& n : nhwc.nodes) {
-    if (n.op_type == "Concat" || n.op_type == "Split") EXPECT_EQ(n.GetInt("axis", 0), 3) << n.name;
+    if (n.op_type == "Concat" || n.op_type == "Split") {
+      EXPECT_EQ(n.GetInt("axis", 0), 3) << n.name;
+    }
   }
   Tensor x = Random({1, 3, 6, 6}, 14);
   auto want = RunGraph(plain, {x}), got = RunGraph(nhwc, {x});
@@ -179,6 +182,54 @@ TEST(Passes, OneDimensionalConvRegionsRunNwc) {
   EXPECT_EQ(nwc.nodes.back().GetInts("perm"), (std::vector<int64_t>{0, 2, 1}));
   Tensor x = Random({1, 4, 10}, 24);
   ExpectNear(RunGraph(nwc, {x})[0], RunGraph(plain, {x})[0], 1e-5f);
+}
+
+// x ─ Conv3x3 (32) ─ a ─┬─ Concat(axis 1) ─ Conv1x1 (48→32) ─ y
+//   └ Conv3x3 (16) ─ b ─┘      (read_b: b is also a graph output)
+Graph ConcatThenPointwise(bool read_b, int64_t pointwise_k) {
+  Graph g;
+  ValueId x = g.AddValue("x");
+  g.inputs = {x};
+  ValueId wa = Const(g, "wa", Random({32, 3, 3, 3}, 31)), wb = Const(g, "wb", Random({16, 3, 3, 3}, 32));
+  ValueId wy = Const(g, "wy", Random({32, 48, pointwise_k, pointwise_k}, 33)), by = Const(g, "by", Random({32}, 34));
+  ValueId a = g.AddValue("a"), b = g.AddValue("b"), cat = g.AddValue("cat"), y = g.AddValue("y");
+  g.nodes[g.AddNode("Conv", "ca", {x, wa}, {a})].attrs["pads"] = Ints({1, 1, 1, 1});
+  g.nodes[g.AddNode("Conv", "cb", {x, wb}, {b})].attrs["pads"] = Ints({1, 1, 1, 1});
+  g.nodes[g.AddNode("Concat", "cat", {a, b}, {cat})].attrs["axis"] = Int(1);
+  NodeId cy = g.AddNode("Conv", "cy", {cat, wy, by}, {y});
+  const int64_t pad = pointwise_k / 2;
+  g.nodes[cy].attrs["pads"] = Ints({pad, pad, pad, pad});
+  g.outputs = {y};
+  if (read_b) g.outputs.push_back(b);
+  Finalize(g);
+  return g;
+}
+
+TEST(Passes, AConcatReadOnlyByAPointwiseConvBecomesItsPieces) {
+  Tensor x = Random({1, 3, 6, 5}, 35);
+  for (const auto& [read_b, k, fused] : std::vector<std::tuple<bool, int64_t, bool>>{
+           {false, 1, true}, {true, 1, true}, {false, 3, false}}) {
+    SCOPED_TRACE(std::string("b read elsewhere ") + (read_b ? "1" : "0") + " kernel " + std::to_string(k));
+    Graph plain = ConcatThenPointwise(read_b, k), g = ConcatThenPointwise(read_b, k);
+    ASSERT_TRUE(OptimizeGraph(&g).ok());
+    const std::vector<std::string> ops = Ops(g);
+    EXPECT_EQ(std::count(ops.begin(), ops.end(), "Concat"), fused ? 0 : 1);
+    for (const Node& n : g.nodes) {
+      if (n.name == "cy") {
+        EXPECT_EQ(n.inputs.size(), fused ? 4u : 3u);
+      }
+    }
+    const auto want = RunGraph(plain, {x}), got = RunGraph(g, {x});
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); ++i) ExpectNear(got[i], want[i], 1e-4f);
+  }
+  PassOptions o;
+  setenv("PARALLAX_FUSE_CONCAT", "off", 1);
+  Graph off = ConcatThenPointwise(false, 1);
+  ASSERT_TRUE(OptimizeGraph(&off, o).ok());
+  unsetenv("PARALLAX_FUSE_CONCAT");
+  const std::vector<std::string> ops = Ops(off);
+  EXPECT_EQ(std::count(ops.begin(), ops.end(), "Concat"), 1);
 }
 
 TEST(Passes, ALonePointwiseConvStaysNchw) {

@@ -11,6 +11,7 @@ Status OptimizeGraph(Graph* graph, const PassOptions& options) {
   PX_RETURN_IF_ERROR(FuseEpilogues(graph));
   // After the fusions, which match NCHW Conv + activation patterns.
   PX_RETURN_IF_ERROR(ConvertConvRegionsToNhwc(graph));
+  PX_RETURN_IF_ERROR(FuseConcatIntoPointwiseConv(graph));
   return graph->Link();
 }
 

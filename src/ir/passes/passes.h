@@ -37,4 +37,8 @@ Status FuseEpilogues(Graph* graph);
 // permuted Resize scales), transposes at region borders (layout_nhwc.cc).
 Status ConvertConvRegionsToNhwc(Graph* graph);
 
+// A channel Concat read only by a 1x1 NhwcConv becomes that convolution's X pieces
+// (fuse_concat_conv.cc). After the layout pass.
+Status FuseConcatIntoPointwiseConv(Graph* graph);
+
 }  // namespace parallax

@@ -3,6 +3,10 @@
 //   X (N, H, W, C); W (M, C/group, KH, KW) and B (M) as in ONNX; Conv's attributes (and the
 //   fused "activation"). Y (N, OH, OW, M). A 1-D convolution is X (N, W, C), W (M, C/group,
 //   KW), Y (N, OW, M): the 2-D code with H = KH = 1.
+//   Inputs 3, 4, ... (after an empty B where there is none) are further channels of X: X is
+//   the channel concatenation of inputs 0, 3, 4, ... — a Concat folded into its 1x1
+//   convolution by ir/passes/fuse_concat_conv.cc. The packed kernel reads each piece in place;
+//   elsewhere the pieces are concatenated into a scratch X first.
 // With group 1, 32 or more input and output channels and constant weights it runs on
 // kernels/packed_conv.h (the packed-GEMM micro-kernels, weights packed once per node, at load
 // where the session prepacks); narrower and grouped (depthwise) ones on XNNPACK, the operator
@@ -43,17 +47,34 @@ Status NhwcShapes(const Node& node, const Shape& x, const Shape& w, const Shape*
   return Status::Ok();
 }
 
+// X's shape with the channels of the pieces (inputs 3, ...) added.
+StatusOr<Shape> JoinedX(const Node& node, const std::vector<const Shape*>& pieces) {
+  Shape x = *pieces[0];
+  for (size_t i = 1; i < pieces.size(); ++i) {
+    const Shape& p = *pieces[i];
+    if (p.size() != x.size() || x.empty() || !std::equal(p.begin(), p.end() - 1, x.begin())) {
+      return InvalidArgument(node.Describe() + "X piece " + std::to_string(i) + " " + ShapeToString(p) +
+                             " does not match X " + ShapeToString(*pieces[0]) + " but in its channels");
+    }
+    x.back() += p.back();
+  }
+  return x;
+}
+
 Status NhwcConvInfer(InferContext& ctx) {
   if (ctx.num_inputs() < 2 || !ctx.has(0) || !ctx.has(1)) return InvalidArgument("NhwcConv expects X and W");
+  std::vector<const Shape*> pieces = {&ctx.in(0).shape};
   for (size_t i = 0; i < ctx.num_inputs(); ++i) {
+    if (i >= 3 && !ctx.has(i)) return InvalidArgument(ctx.node.Describe() + "X piece " + std::to_string(i) + " is empty");
     if (ctx.has(i) && ctx.in(i).dtype != DataType::kFloat32) {
       return NotImplemented("NhwcConv supports float32 only");
     }
+    if (i >= 3) pieces.push_back(&ctx.in(i).shape);
   }
   PX_RETURN_IF_ERROR(ParseActivation(ctx.node).status());
+  PX_ASSIGN_OR_RETURN(Shape x, JoinedX(ctx.node, pieces));
   Shape out;
-  PX_RETURN_IF_ERROR(NhwcShapes(ctx.node, ctx.in(0).shape, ctx.in(1).shape,
-                                ctx.has(2) ? &ctx.in(2).shape : nullptr, &out));
+  PX_RETURN_IF_ERROR(NhwcShapes(ctx.node, x, ctx.in(1).shape, ctx.has(2) ? &ctx.in(2).shape : nullptr, &out));
   ctx.SetOutput(0, DataType::kFloat32, out);
   return Status::Ok();
 }
@@ -119,7 +140,63 @@ void BiasActivation(const Activation& act, const float* bias, float* y, int64_t 
   ApplyRowBiasActivation(act, y + r0 * M + c0, r1 - r0, c1 - c0, bias ? bias + c0 : nullptr, M);
 }
 
+Status NhwcConvCompute(KernelContext& ctx);
+
+// X in pieces (inputs 3, ...): the packed kernel reads them in place (1x1, stride 1, no
+// padding); otherwise they are concatenated into a scratch X for the one-piece path.
+Status NhwcConvPiecesCompute(KernelContext& ctx) {
+  std::vector<const Shape*> shapes = {&ctx.in(0).shape()};
+  for (size_t i = 3; i < ctx.inputs.size(); ++i) shapes.push_back(&ctx.in(i).shape());
+  PX_ASSIGN_OR_RETURN(Shape xs, JoinedX(ctx.node, shapes));
+  const Tensor& Wt = ctx.in(1);
+  const bool pointwise = Wt.rank() == static_cast<int64_t>(xs.size()) && Wt.dim(0) > 0 &&
+                         NumElements(Wt.shape()) == Wt.dim(0) * Wt.dim(1);
+  bool unit = ctx.node.GetInt("group", 1) == 1;
+  for (int64_t v : ctx.node.GetInts("strides")) unit = unit && v == 1;
+  for (int64_t v : ctx.node.GetInts("pads")) unit = unit && v == 0;
+  const bool cacheable = ctx.state != nullptr && ctx.is_constant(1) && (!ctx.has(2) || ctx.is_constant(2));
+  NhwcConvState* state = nullptr;
+  if (cacheable && pointwise && unit) {
+    state = ctx.state->GetOrCreate<NhwcConvState>([&] {  // the state NhwcConvCompute makes, less XNNPACK
+      auto s = std::make_shared<NhwcConvState>();
+      if (UsePackedConv(1, Wt.dim(1), Wt.dim(0))) s->packed = PackedConvWeights::Pack(Wt.dim(0), Wt.dim(1), 1, 1, Wt.data<float>());
+      return s;
+    });
+  }
+  if (state != nullptr && state->packed != nullptr && state->packed->C() == xs.back() &&
+      state->packed->KH() * state->packed->KW() == 1) {
+    PX_ASSIGN_OR_RETURN(Activation act, ParseActivation(ctx.node));
+    const float* bias = ctx.has(2) ? ctx.in(2).data<float>() : nullptr;
+    std::vector<ChannelPiece> pieces = {{ctx.in(0).data<float>(), ctx.in(0).shape().back()}};
+    for (size_t i = 3; i < ctx.inputs.size(); ++i) pieces.push_back({ctx.in(i).data<float>(), ctx.in(i).shape().back()});
+    const int64_t M = state->packed->M();
+    float* y = ctx.out(0).data<float>();
+    GemmEpilogue epilogue;
+    if (bias != nullptr || act.kind != Activation::kNone) {
+      epilogue = [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) { BiasActivation(act, bias, y, M, r0, r1, c0, c1); };
+    }
+    PackedPointwiseConvPieces(ctx.pool, NumElements(xs) / xs.back(), pieces, *state->packed, y, epilogue);
+    return Status::Ok();
+  }
+  PX_ASSIGN_OR_RETURN(Tensor x, Tensor::Allocate(DataType::kFloat32, xs));
+  const int64_t rows = NumElements(xs) / xs.back(), C = xs.back();
+  int64_t c0 = 0;
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    const Tensor& piece = ctx.in(i == 0 ? 0 : i + 2);
+    const int64_t c = piece.shape().back();
+    for (int64_t r = 0; r < rows; ++r) {
+      std::memcpy(x.data<float>() + r * C + c0, piece.data<float>() + r * c, c * sizeof(float));
+    }
+    c0 += c;
+  }
+  KernelContext joined = ctx;
+  joined.inputs.resize(3);
+  joined.inputs[0] = &x;
+  return NhwcConvCompute(joined);
+}
+
 Status NhwcConvCompute(KernelContext& ctx) {
+  if (ctx.inputs.size() > 3) return NhwcConvPiecesCompute(ctx);
   const Tensor& X = ctx.in(0);
   const Tensor& Wt = ctx.in(1);
   const Tensor* B = ctx.has(2) ? &ctx.in(2) : nullptr;
