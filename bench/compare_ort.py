@@ -15,7 +15,9 @@ median. Parallax runs in its default (parallel) mode; --parallax-seq adds a thir
 engine, parallax --mode sequential (the ablation baseline), and columns for it.
 
 An engine's latency = median of its per-round medians; the spread is the min-max
-of the per-round medians. CPU ms/run is the median over rounds, peak RSS the
+of the per-round medians. The paired ratio is the median over rounds of that round's
+parallax median / ORT-best median (the two ran back to back: drift between rounds
+cancels), with its range. CPU ms/run is the median over rounds, peak RSS the
 max over rounds. The accuracy check runs `parallax run` once per model and
 compares its outputs with models/<name>/outputs (the ORT references) using
 tools/models/compare.py (normalized max error = max|a-b| / max|ref|).
@@ -281,6 +283,13 @@ def main():
             best = summ[f"ort_{best_mode}"] if best_mode else None
             ratio = (summ["parallax"]["median_ms"] / best["median_ms"]
                      if summ["parallax"] is not None and best is not None else None)
+            # Paired: each round's parallax median over the same round's ORT (best mode) median;
+            # the two ran back to back, so a drift in machine speed between rounds cancels.
+            paired = []
+            if best_mode is not None:
+                ort_by_round = {r["round"]: r["median_ms"] for r in raw[f"ort_{best_mode}"]}
+                paired = [r["median_ms"] / ort_by_round[r["round"]] for r in raw["parallax"]
+                          if r["round"] in ort_by_round and ort_by_round[r["round"]] > 0]
             cpu_ratio = (summ["parallax"]["cpu_ms_per_run"] / best["cpu_ms_per_run"]
                          if summ["parallax"] is not None and best is not None and best["cpu_ms_per_run"] > 0
                          else None)
@@ -295,6 +304,7 @@ def main():
                 "ort_parallel": summ.get("ort_parallel"),
                 "ort_best_mode": best_mode,
                 "ratio_parallax_over_ort": ratio,
+                "paired_ratios": paired,
                 "cpu_ratio_parallax_over_ort": cpu_ratio,
                 "raw": raw, "errors": {e: v for e, v in errs.items() if v},
             })
@@ -311,17 +321,19 @@ def main():
           f"{args.rounds} rounds × {args.runs} runs (+{args.warmup} warmup)")
     print()
     print("| model | threads | parallax median ms (spread) | ORT seq ms (spread) | ORT par ms (spread) "
-          "| ORT best ms | parallax/ORT | parallax peak RSS MiB | ORT peak RSS MiB "
+          "| ORT best ms | parallax/ORT | paired ratio (range) | parallax peak RSS MiB | ORT peak RSS MiB "
           "| parallax CPU ms/run | ORT CPU ms/run | max error |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         best = r[f"ort_{r['ort_best_mode']}"] if r["ort_best_mode"] else None
         par = fmt_ms(r["ort_parallel"]) if r["threads"] > 1 else "–"
         best_s = "error" if best is None else (
             num(best["median_ms"]) + (f" ({r['ort_best_mode'][:3]})" if r["threads"] > 1 else ""))
         ratio = "–" if r["ratio_parallax_over_ort"] is None else f"{r['ratio_parallax_over_ort']:.2f}"
+        pr = r["paired_ratios"]
+        paired = (f"{statistics.median(pr):.2f} ({min(pr):.2f}–{max(pr):.2f})" if pr else "–")
         print(f"| {r['model']} | {r['threads']} | {fmt_ms(r['parallax'])} | {fmt_ms(r['ort_sequential'])} "
-              f"| {par} | {best_s} | {ratio} | {fmt_mib(r['parallax'])} | {fmt_mib(best)} "
+              f"| {par} | {best_s} | {ratio} | {paired} | {fmt_mib(r['parallax'])} | {fmt_mib(best)} "
               f"| {fmt_cpu(r['parallax'])} | {fmt_cpu(best)} | {fmt_err(checks.get(r['model']))} |")
     if args.parallax_seq:
         print()
