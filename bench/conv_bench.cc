@@ -36,6 +36,8 @@ const Shape4 kShapes[] = {
     {256, 20, 20, 256, 1, 1},
     {64, 40, 40, 64, 3, 1},
     {128, 20, 20, 128, 3, 1},
+    {80, 80, 80, 80, 3, 1},  // 6, 7: the detect head's class branch (80 outputs: 2.5 panels)
+    {64, 80, 80, 80, 3, 1},
 };
 
 ThreadPool& Pool() {
@@ -174,5 +176,5 @@ BENCHMARK_CAPTURE(BM_Parallax, silu, "Silu", "")->DenseRange(0, 5)->Unit(benchma
 BENCHMARK_CAPTURE(BM_Parallax, im2col_openblas, "", "im2col")->DenseRange(0, 5)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Xnn, full, false)->DenseRange(0, 5)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Xnn, cached, true)->DenseRange(0, 5)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_PackedNhwc)->DenseRange(0, 5)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PackedNhwc)->DenseRange(0, 7)->Unit(benchmark::kMillisecond);
 BENCHMARK_MAIN();
