@@ -1,5 +1,6 @@
 // Helpers for tests that build graphs by hand and run them through a plan: random and scalar
-// float tensors, initializers, and one sequential run of a graph (its memory plan checked).
+// float tensors, initializers, attributes, and one sequential run of a graph (its memory plan
+// checked).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -13,6 +14,27 @@
 #include "runtime/thread_pool.h"
 
 namespace parallax::testing {
+
+inline Attribute Ints(std::vector<int64_t> v) {
+  Attribute a;
+  a.kind = Attribute::Kind::kInts;
+  a.ints = std::move(v);
+  return a;
+}
+
+inline Attribute Int(int64_t v) {
+  Attribute a;
+  a.kind = Attribute::Kind::kInt;
+  a.i = v;
+  return a;
+}
+
+inline Attribute Str(std::string v) {
+  Attribute a;
+  a.kind = Attribute::Kind::kString;
+  a.s = std::move(v);
+  return a;
+}
 
 inline Tensor Random(Shape s, uint32_t seed, float lo = -2.f, float hi = 2.f) {
   Tensor t = Tensor::Allocate(DataType::kFloat32, std::move(s)).value();

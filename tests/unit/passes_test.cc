@@ -18,9 +18,12 @@ namespace parallax {
 namespace {
 
 using testing::Const;
+using testing::Int;
+using testing::Ints;
 using testing::Random;
 using testing::RunGraph;
 using testing::Scalar;
+using testing::Str;
 
 void Finalize(Graph& g, int opset = 17) {
   g.opsets[""] = opset;
@@ -52,10 +55,7 @@ Graph ConvSilu() {
   ValueId b = Const(g, "b", Random({4}, 2));
   ValueId c = g.AddValue("c"), s = g.AddValue("s"), y = g.AddValue("y");
   NodeId conv = g.AddNode("Conv", "conv", {x, w, b}, {c});
-  Attribute pads;
-  pads.kind = Attribute::Kind::kInts;
-  pads.ints = {1, 1, 1, 1};
-  g.nodes[conv].attrs["pads"] = pads;
+  g.nodes[conv].attrs["pads"] = Ints({1, 1, 1, 1});
   g.AddNode("Sigmoid", "sig", {c}, {s});
   g.AddNode("Mul", "mul", {c, s}, {y});
   g.outputs = {y};
@@ -83,20 +83,6 @@ TEST(Passes, SiluIsNotFusedWhenTheConvOutputHasAnotherReader) {
   EXPECT_EQ(g.nodes.size(), 4u);
 }
 
-Attribute Ints(std::vector<int64_t> v) {
-  Attribute a;
-  a.kind = Attribute::Kind::kInts;
-  a.ints = std::move(v);
-  return a;
-}
-
-Attribute Int(int64_t v) {
-  Attribute a;
-  a.kind = Attribute::Kind::kInt;
-  a.i = v;
-  return a;
-}
-
 // x ─┬─ Conv3x3+Silu ─ a ─┐
 //    └─ Conv1x1 ───── b ─ Concat(axis 1) ─ MaxPool 3x3 ─ Resize x2 ─ Split(axis 1) ─ y0, y1
 // plus Add(a, 0.5) ─ z read by a graph output directly.
@@ -110,10 +96,7 @@ Graph ConvRegion() {
   ValueId up = g.AddValue("up"), y0 = g.AddValue("y0"), y1 = g.AddValue("y1"), z = g.AddValue("z");
   NodeId c3 = g.AddNode("Conv", "c3", {x, w3, b3}, {a});
   g.nodes[c3].attrs["pads"] = Ints({1, 1, 1, 1});
-  Attribute silu;
-  silu.kind = Attribute::Kind::kString;
-  silu.s = "Silu";
-  g.nodes[c3].attrs["activation"] = silu;
+  g.nodes[c3].attrs["activation"] = Str("Silu");
   g.AddNode("Conv", "c1", {x, w1}, {b});
   g.nodes[g.AddNode("Concat", "cat", {a, b}, {cat})].attrs["axis"] = Int(1);
   NodeId pool = g.AddNode("MaxPool", "pool", {cat}, {mp});
@@ -124,10 +107,7 @@ Graph ConvRegion() {
   std::copy(scales, scales + 4, sc.data<float>());
   ValueId scv = Const(g, "scales", sc);
   NodeId rs = g.AddNode("Resize", "resize", {mp, kNoValue, scv}, {up});
-  Attribute nearest;
-  nearest.kind = Attribute::Kind::kString;
-  nearest.s = "nearest";
-  g.nodes[rs].attrs["mode"] = nearest;
+  g.nodes[rs].attrs["mode"] = Str("nearest");
   g.nodes[g.AddNode("Split", "split", {up}, {y0, y1})].attrs["axis"] = Int(1);
   Tensor half = Tensor::Allocate(DataType::kFloat32, {1}).value();
   half.data<float>()[0] = 0.5f;
@@ -337,10 +317,7 @@ Graph HeadsGraph(bool extra_reader) {
   auto transpose = [&](ValueId x, std::vector<int64_t> perm, const std::string& name) {
     ValueId y = g.AddValue(name);
     g.AddNode("Transpose", name, {x}, {y});
-    Attribute a;
-    a.kind = Attribute::Kind::kInts;
-    a.ints = perm;
-    g.nodes.back().attrs["perm"] = a;
+    g.nodes.back().attrs["perm"] = Ints(std::move(perm));
     return y;
   };
   ValueId qt = transpose(q, {0, 2, 1, 3}, "qt"), kt = transpose(k, {0, 2, 3, 1}, "kt");

@@ -16,8 +16,10 @@ namespace parallax {
 namespace {
 
 using testing::Const;
+using testing::Ints;
 using testing::Random;
 using testing::RunGraph;
+using testing::Str;
 
 void SetAttr(Node& n, const std::string& key, float f, int64_t i, bool is_float) {
   Attribute a;
@@ -132,10 +134,7 @@ TEST(Prepack, MatMulAndFusedMatMulShareAWeight) {
   g.AddNode("MatMul", "mm", {x, w}, {y1});
   NodeId f = g.AddNode("FusedMatMul", "fmm", {x, w}, {y2});
   g.nodes[f].domain = "parallax";
-  Attribute act;
-  act.kind = Attribute::Kind::kString;
-  act.s = "Relu";
-  g.nodes[f].attrs["activation"] = act;
+  g.nodes[f].attrs["activation"] = Str("Relu");
   g.outputs = {y1, y2};
   g.opsets[""] = 17;
   g.opsets["parallax"] = 1;
@@ -164,10 +163,7 @@ TEST(Prepack, DynamicStepsReadTheirPackedWeight) {
     ValueId nz = g.AddValue("nz"), t = g.AddValue("t"), f = g.AddValue("f"), y = g.AddValue("y");
     g.AddNode("NonZero", "nonzero", {x}, {nz});
     NodeId tr = g.AddNode("Transpose", "transpose", {nz}, {t});
-    Attribute perm;
-    perm.kind = Attribute::Kind::kInts;
-    perm.ints = {1, 0};
-    g.nodes[tr].attrs["perm"] = perm;
+    g.nodes[tr].attrs["perm"] = Ints({1, 0});
     NodeId cast = g.AddNode("Cast", "cast", {t}, {f});
     SetAttr(g.nodes[cast], "to", 0, 1, false);  // FLOAT
     g.AddNode("MatMul", "mm", {f, w}, {y});
@@ -201,14 +197,8 @@ TEST(Prepack, WideNhwcConvolutionsPackAtLoadNarrowOnesKeepTheirWeights) {
     ValueId w2 = Const(g, "w2", Random({16, 40, 1, 1}, 23, -0.2f, 0.2f));
     ValueId a = g.AddValue("a"), y = g.AddValue("y");
     NodeId c1 = g.AddNode("NhwcConv", "wide", {x, w1, b1}, {a});
-    Attribute pads;
-    pads.kind = Attribute::Kind::kInts;
-    pads.ints = {1, 1, 1, 1};
-    g.nodes[c1].attrs["pads"] = pads;
-    Attribute act;
-    act.kind = Attribute::Kind::kString;
-    act.s = "Silu";
-    g.nodes[c1].attrs["activation"] = act;
+    g.nodes[c1].attrs["pads"] = Ints({1, 1, 1, 1});
+    g.nodes[c1].attrs["activation"] = Str("Silu");
     g.AddNode("NhwcConv", "narrow", {a, w2}, {y});
     g.outputs = {y};
     g.opsets[""] = 17;
