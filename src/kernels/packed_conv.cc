@@ -49,6 +49,19 @@ void BuildIndirection(const ConvGeometry& g, const float* x, const float* zeros,
   }
 }
 
+// The same layout for pieces of one width as the taps: tap t of row i is row i of piece t.
+// Rows past mc (the last tile's unused ones, never read) repeat row mc - 1.
+void PieceIndirection(const std::vector<ChannelPiece>& pieces, int64_t i0, int64_t mc, int64_t t0, int64_t taps,
+                      int mr, std::vector<const float*>* ind) {
+  const int64_t C = pieces[0].channels, tiles = (mc + mr - 1) / mr;
+  ind->resize(static_cast<size_t>(tiles * taps * mr));
+  for (int64_t r = 0; r < tiles * mr; ++r) {
+    const int64_t row = i0 + std::min(r, mc - 1);
+    const float** slot = ind->data() + (r / mr) * taps * mr + r % mr;
+    for (int64_t t = 0; t < taps; ++t) slot[t * mr] = pieces[t0 + t].x + row * C;
+  }
+}
+
 }  // namespace
 
 std::shared_ptr<PackedConvWeights> PackedConvWeights::Pack(int64_t M, int64_t C, int64_t KH, int64_t KW,
@@ -87,33 +100,28 @@ void PackedPointwiseConvPieces(ThreadPool* pool, int64_t rows, const std::vector
   RunGemmTasks(pool, tasks.count(), [&](int64_t t) {
     int64_t i0, i1, p0, p1;
     if (!tasks.Get(t, &i0, &i1, &p0, &p1)) return;
+    const int64_t mc = i1 - i0;
     if (same_width) {
       const int64_t C = pieces[0].channels, taps = static_cast<int64_t>(pieces.size());
-      const int64_t per_block = std::max<int64_t>(1, kKc / C), mc = i1 - i0, mr = indirect.mr;
-      const int64_t tiles = (mc + mr - 1) / mr;
+      const int64_t per_block = std::max<int64_t>(1, kKc / C);
       thread_local std::vector<const float*> ind;
       for (int64_t t0 = 0; t0 < taps; t0 += per_block) {
         const int64_t tb = std::min(per_block, taps - t0);
-        ind.resize(static_cast<size_t>(tiles * tb * mr));
-        for (int64_t r = 0; r < tiles * mr; ++r) {  // [tile][tap][mr]; rows past mc are not read
-          const int64_t row = i0 + std::min(r, mc - 1);
-          for (int64_t k = 0; k < tb; ++k) ind[(r / mr) * tb * mr + k * mr + r % mr] = pieces[t0 + k].x + row * C;
-        }
+        PieceIndirection(pieces, i0, mc, t0, tb, indirect.mr, &ind);
         for (int64_t p = p0; p < p1; ++p) indirect.fn(mc, ind.data(), t0, tb, C, b, p, y + i0 * N, N, t0 > 0);
       }
-      if (epilogue) epilogue(i0, i1, p0 * b.nr(), std::min(N, p1 * b.nr()));
-      return;
-    }
-    int64_t k = 0;  // the piece's first row of B
-    for (const ChannelPiece& piece : pieces) {
-      const int64_t C = piece.channels;
-      for (int64_t k0 = 0; k0 < C; k0 += kKc) {
-        const int64_t kc = std::min(kKc, C - k0);
-        for (int64_t p = p0; p < p1; ++p) {
-          panel(i1 - i0, piece.x + i0 * C + k0, C, b, p, k + k0, kc, y + i0 * N, N, k + k0 > 0);
+    } else {
+      int64_t k = 0;  // the piece's first row of B
+      for (const ChannelPiece& piece : pieces) {
+        const int64_t C = piece.channels;
+        for (int64_t k0 = 0; k0 < C; k0 += kKc) {
+          const int64_t kc = std::min(kKc, C - k0);
+          for (int64_t p = p0; p < p1; ++p) {
+            panel(mc, piece.x + i0 * C + k0, C, b, p, k + k0, kc, y + i0 * N, N, k + k0 > 0);
+          }
         }
+        k += C;
       }
-      k += C;
     }
     if (epilogue) epilogue(i0, i1, p0 * b.nr(), std::min(N, p1 * b.nr()));
   });
