@@ -41,11 +41,7 @@ struct View {
   int64_t col_stride() const { return strides.back(); }
 };
 
-View Dense(const Shape& shape) {
-  View v{shape, std::vector<int64_t>(shape.size(), 1)};
-  for (size_t i = shape.size() - 1; i > 0; --i) v.strides[i - 1] = v.strides[i] * shape[i];
-  return v;
-}
+View Dense(const Shape& shape) { return {shape, Strides(shape)}; }
 
 // physical [B, S, H, E] seen as [B, H, S, E] (transposed_last: as [B, H, E, S], for Kᵀ).
 View Interleaved(const Shape& p, bool transposed_last) {
