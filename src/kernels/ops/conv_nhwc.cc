@@ -112,16 +112,20 @@ bool UsePackedConv(int64_t groups, int64_t channels, int64_t outputs) {
   return groups == 1 && channels >= 32 && outputs >= 32 && PackedConvEnabled();
 }
 
+// W (M, C, KH, KW) or (M, C, KW) packed for the packed kernel; null where it does not run
+// this convolution (or has no micro-kernel here).
+std::shared_ptr<PackedConvWeights> PackedWeightsFor(int64_t groups, const Tensor& w) {
+  const int64_t M = w.dim(0), C = w.dim(1), KH = w.rank() == 4 ? w.dim(2) : 1, KW = w.dim(w.rank() - 1);
+  return UsePackedConv(groups, C, M) ? PackedConvWeights::Pack(M, C, KH, KW, w.data<float>()) : nullptr;
+}
+
 // KernelDef::prepack: the packed weights of a convolution the packed kernel runs (the state
 // NhwcConvCompute would otherwise make at its first run), so that the session keeps only the
 // packed copy; null for the convolutions XNNPACK runs.
 std::shared_ptr<void> PrepackNhwcConvWeight(const Node& node, const Tensor& w) {
   if (w.dtype() != DataType::kFloat32 || (w.rank() != 4 && w.rank() != 3) || w.raw() == nullptr) return nullptr;
-  const int64_t M = w.dim(0), C = w.dim(1);
-  if (!UsePackedConv(node.GetInt("group", 1), C, M)) return nullptr;
   auto s = std::make_shared<NhwcConvState>();
-  const int64_t KH = w.rank() == 4 ? w.dim(2) : 1, KW = w.dim(w.rank() - 1);
-  s->packed = PackedConvWeights::Pack(M, C, KH, KW, w.data<float>());
+  s->packed = PackedWeightsFor(node.GetInt("group", 1), w);
   if (s->packed == nullptr) return nullptr;
   return s;
 }
@@ -159,7 +163,7 @@ Status NhwcConvPiecesCompute(KernelContext& ctx) {
   if (cacheable && pointwise && unit) {
     state = ctx.state->GetOrCreate<NhwcConvState>([&] {  // the state NhwcConvCompute makes, less XNNPACK
       auto s = std::make_shared<NhwcConvState>();
-      if (UsePackedConv(1, Wt.dim(1), Wt.dim(0))) s->packed = PackedConvWeights::Pack(Wt.dim(0), Wt.dim(1), 1, 1, Wt.data<float>());
+      s->packed = PackedWeightsFor(1, Wt);
       return s;
     });
   }
@@ -222,7 +226,7 @@ Status NhwcConvCompute(KernelContext& ctx) {
   if (cacheable) {
     NhwcConvState* state = ctx.state->GetOrCreate<NhwcConvState>([&] {
       auto s = std::make_shared<NhwcConvState>();
-      if (UsePackedConv(xa.G, C, M)) s->packed = PackedConvWeights::Pack(M, C, KH, KW, Wt.data<float>());
+      s->packed = PackedWeightsFor(xa.G, Wt);
       if (s->packed == nullptr && XnnConv2DSupported(xa)) s->xnn = XnnConv2DOp::Create(xa, Wt.data<float>(), bias, act);
       return s;
     });
