@@ -23,21 +23,12 @@ using namespace fusion;
 
 namespace {
 
-bool AllEqual(const std::vector<int64_t>& v, int64_t want) {
-  for (int64_t x : v) {
-    if (x != want) return false;
-  }
-  return true;
-}
-
 // A 1x1, stride-1, unpadded, group-1 NhwcConv with constant weights the packed kernel takes.
 bool PackedPointwise(const Graph& g, const Node& n) {
-  if (n.op_type != "NhwcConv" || n.domain != "parallax" || n.inputs.size() < 2 || n.inputs.size() > 3) return false;
-  auto w = g.initializers.find(n.inputs[1]);
-  if (w == g.initializers.end() || w->second.rank() != 4 || w->second.dtype() != DataType::kFloat32) return false;
-  const Tensor& t = w->second;
-  return t.dim(2) == 1 && t.dim(3) == 1 && t.dim(0) >= 32 && t.dim(1) >= 32 && n.GetInt("group", 1) == 1 &&
-         AllEqual(n.GetInts("strides"), 1) && AllEqual(n.GetInts("pads"), 0);
+  if (n.op_type != "NhwcConv" || n.domain != "parallax" || n.inputs.size() > 3) return false;
+  const Tensor* w = PointwiseConvWeight(g, n);
+  return w != nullptr && w->rank() == 4 && w->dtype() == DataType::kFloat32 && w->dim(0) >= 32 &&
+         w->dim(1) >= 32 && n.GetInt("group", 1) == 1;
 }
 
 }  // namespace

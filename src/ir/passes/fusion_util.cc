@@ -68,6 +68,23 @@ bool Is(const Graph& g, NodeId n, const char* op_type, const std::vector<bool>& 
   return true;
 }
 
+const Tensor* PointwiseConvWeight(const Graph& g, const Node& n) {
+  if (n.inputs.size() < 2) return nullptr;
+  auto it = g.initializers.find(n.inputs[1]);
+  if (it == g.initializers.end() || it->second.rank() < 3) return nullptr;
+  const Tensor& w = it->second;
+  for (int64_t d = 2; d < w.rank(); ++d) {
+    if (w.dim(d) != 1) return nullptr;
+  }
+  for (int64_t s : n.GetInts("strides")) {
+    if (s != 1) return nullptr;
+  }
+  for (int64_t p : n.GetInts("pads")) {
+    if (p != 0) return nullptr;
+  }
+  return &w;
+}
+
 Status Compact(Graph* g, const std::vector<bool>& removed) {
   std::vector<Node> kept;
   kept.reserve(g->nodes.size());

@@ -30,6 +30,10 @@ bool IsProductOf(const Node& mul, ValueId a, ValueId b);
 // Div, MatMul, Pow).
 bool Is(const Graph& g, NodeId n, const char* op_type, const std::vector<bool>& removed);
 
+// The constant weight of a 1x1, stride-1, unpadded convolution node (Conv or NhwcConv: W is
+// input 1, rank >= 3, every kernel dim 1), or null when `n` is not one.
+const Tensor* PointwiseConvWeight(const Graph& g, const Node& n);
+
 // Drops removed nodes and relinks.
 Status Compact(Graph* g, const std::vector<bool>& removed);
 

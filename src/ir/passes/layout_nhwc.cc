@@ -52,7 +52,6 @@ class LayoutPass {
  private:
   // The rank of n's channels-last output (3 or 4) when n can join a region, else 0.
   int Convertible(const Node& n) const;
-  bool IsPointwiseConv(const Node& n) const;
   ValueId EntryTranspose(ValueId v, int rank);
   void AddTranspose(ValueId from, ValueId to, std::vector<int64_t> perm, const std::string& name);
   bool IsToChannelsLast(NodeId t, int rank) const;
@@ -63,21 +62,6 @@ class LayoutPass {
   std::vector<int> node_rank_;   // per converted node: the rank of its channels-last output
   std::map<ValueId, ValueId> nhwc_id_, entry_;
 };
-
-bool LayoutPass::IsPointwiseConv(const Node& n) const {
-  const Tensor* w = Constant(g_, n.inputs[1]);
-  if (w == nullptr || w->rank() < 3) return false;
-  for (int64_t d = 2; d < w->rank(); ++d) {
-    if (w->dim(d) != 1) return false;
-  }
-  for (int64_t s : n.GetInts("strides")) {
-    if (s != 1) return false;
-  }
-  for (int64_t p : n.GetInts("pads")) {
-    if (p != 0) return false;
-  }
-  return true;
-}
 
 int LayoutPass::Convertible(const Node& n) const {
   auto rank = [&](ValueId v) { return v == kNoValue ? 0 : nhwc_[v]; };
@@ -181,7 +165,7 @@ Status LayoutPass::Run() {
   // A lone 1x1 Conv: the NCHW GEMM needs no transposes.
   for (NodeId id : order) {
     const Node& n = g_.nodes[id];
-    if (!converted_[id] || !DefaultDomain(n) || n.op_type != "Conv" || !IsPointwiseConv(n) || nhwc_[n.inputs[0]]) continue;
+    if (!converted_[id] || !DefaultDomain(n) || n.op_type != "Conv" || !fusion::PointwiseConvWeight(g_, n) || nhwc_[n.inputs[0]]) continue;
     bool feeds_region = false;
     for (NodeId c : g_.values[n.outputs[0]].consumers) feeds_region = feeds_region || converted_[c];
     if (!feeds_region) {
