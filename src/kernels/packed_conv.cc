@@ -19,25 +19,40 @@ void BuildIndirection(const ConvGeometry& g, const float* x, const float* zeros,
   const int64_t C = g.channels, pixels = g.out_h * g.out_w, tiles = (mc + mr - 1) / mr;
   ind->resize(static_cast<size_t>(tiles * taps * mr));
   const float** out = ind->data();
-  // Window offsets of the block's taps (no divisions in the row loop: this runs per row block).
-  std::vector<int64_t> dy(taps), dx(taps);
+  // Window offsets of the block's taps (no divisions in the row loop: this runs per row block),
+  // their range, and each tap's offset in X from the window's corner.
+  thread_local std::vector<int64_t> dy, dx, off;
+  dy.resize(taps);
+  dx.resize(taps);
+  off.resize(taps);
+  int64_t dy_max = 0, dx_max = 0;
   for (int64_t t = 0; t < taps; ++t) {
     dy[t] = ((t0 + t) / g.kernel_w) * g.dilation_h;
     dx[t] = ((t0 + t) % g.kernel_w) * g.dilation_w;
+    off[t] = (dy[t] * g.in_w + dx[t]) * C;
+    dy_max = std::max(dy_max, dy[t]);
+    dx_max = std::max(dx_max, dx[t]);
   }
   int64_t n = i0 / pixels, oh = (i0 % pixels) / g.out_w, ow = i0 % g.out_w;
-  for (int64_t r = 0; r < tiles * mr; ++r) {
-    const float** slot = out + (r / mr) * taps * mr + r % mr;
+  for (int64_t r = 0, lane = 0; r < tiles * mr; ++r) {
+    // Row r's slot for tap 0 ([r / mr][0][r % mr]), without a division per row.
+    const float** slot = out + (r - lane) * taps + lane;
+    if (++lane == mr) lane = 0;
     if (r >= mc) {
       for (int64_t t = 0; t < taps; ++t) slot[t * mr] = zeros;
       continue;
     }
     const float* image = x + n * g.in_h * g.in_w * C;
     const int64_t y0 = oh * g.stride_h - g.pad_top, x0 = ow * g.stride_w - g.pad_left;
-    for (int64_t t = 0; t < taps; ++t) {
-      const int64_t ih = y0 + dy[t], iw = x0 + dx[t];
-      const bool inside = ih >= 0 && ih < g.in_h && iw >= 0 && iw < g.in_w;
-      slot[t * mr] = inside ? image + (ih * g.in_w + iw) * C : zeros;
+    if (y0 >= 0 && y0 + dy_max < g.in_h && x0 >= 0 && x0 + dx_max < g.in_w) {  // the whole window is inside
+      const float* corner = image + (y0 * g.in_w + x0) * C;
+      for (int64_t t = 0; t < taps; ++t) slot[t * mr] = corner + off[t];
+    } else {
+      for (int64_t t = 0; t < taps; ++t) {
+        const int64_t ih = y0 + dy[t], iw = x0 + dx[t];
+        const bool inside = ih >= 0 && ih < g.in_h && iw >= 0 && iw < g.in_w;
+        slot[t * mr] = inside ? image + (ih * g.in_w + iw) * C : zeros;
+      }
     }
     if (++ow == g.out_w) {
       ow = 0;
@@ -55,9 +70,10 @@ void PieceIndirection(const std::vector<ChannelPiece>& pieces, int64_t i0, int64
                       int mr, std::vector<const float*>* ind) {
   const int64_t C = pieces[0].channels, tiles = (mc + mr - 1) / mr;
   ind->resize(static_cast<size_t>(tiles * taps * mr));
-  for (int64_t r = 0; r < tiles * mr; ++r) {
+  for (int64_t r = 0, lane = 0; r < tiles * mr; ++r) {
     const int64_t row = i0 + std::min(r, mc - 1);
-    const float** slot = ind->data() + (r / mr) * taps * mr + r % mr;
+    const float** slot = ind->data() + (r - lane) * taps + lane;
+    if (++lane == mr) lane = 0;
     for (int64_t t = 0; t < taps; ++t) slot[t * mr] = pieces[t0 + t].x + row * C;
   }
 }
