@@ -14,6 +14,15 @@ and parallel, interOpNumThreads = threads); "ORT best" is the mode with the lowe
 median. Parallax runs in its default (parallel) mode; --parallax-seq adds a third
 engine, parallax --mode sequential (the ablation baseline), and columns for it.
 
+--lockstep alternates the engines run by run instead of process by process: each round
+starts every engine once with --lockstep (after its warmup it waits on stdin), then asks
+each for one timed run in turn (order flipped every turn, --gap seconds between runs so
+that idle thread pools stop spinning), --runs turns in all. This machine's speed changes
+in phases of seconds (a process lands in a fast or a slow one), so engines that ran
+within the same ~100 ms saw the same machine: the per-run paired ratio (parallax run /
+the ORT-best run of the same turn, median over all turns of all rounds) is the tightest
+comparison, and the table adds its interquartile range.
+
 An engine's latency = median of its per-round medians; the spread is the min-max
 of the per-round medians. The paired ratio is the median over rounds of that round's
 parallax median / ORT-best median (the two ran back to back: drift between rounds
@@ -124,6 +133,66 @@ def ort_cmd(args, mdir, threads, mode):
     return cmd
 
 
+def run_lockstep(cmds, runs, gap, timeout):
+    """Starts every engine of cmds ({name: argv with --lockstep}), waits for each one's 'ready',
+    then requests `runs` turns of one timed run per engine, the order flipped every turn.
+    Returns ({name: final JSON}, {name: [ms per turn]}, {name: error text})."""
+    import time
+    procs, errs = {}, {}
+    for name, cmd in cmds.items():
+        try:
+            procs[name] = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                           stderr=subprocess.PIPE, text=True, bufsize=1, cwd=ROOT)
+        except OSError as e:
+            errs[name] = str(e)
+    times = {name: [] for name in procs}
+
+    def read_line(name):
+        line = procs[name].stdout.readline()
+        if not line:
+            raise RuntimeError(f"exited early: {procs[name].stderr.read().strip()[-300:]}")
+        return line.strip()
+
+    live = []
+    for name in procs:
+        try:
+            if read_line(name) != "ready":
+                raise RuntimeError("did not print 'ready'")
+            live.append(name)
+        except RuntimeError as e:
+            errs[name] = str(e)
+    for turn in range(runs):
+        for name in (live if turn % 2 == 0 else live[::-1]):
+            if name in errs:
+                continue
+            time.sleep(gap)
+            try:
+                procs[name].stdin.write("run\n")
+                procs[name].stdin.flush()
+                times[name].append(float(read_line(name)))
+            except (RuntimeError, ValueError, OSError) as e:
+                errs[name] = str(e)
+    results = {}
+    for name, p in procs.items():
+        try:
+            out, err = p.communicate("quit\n", timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            errs.setdefault(name, "timeout at quit")
+            continue
+        if name in errs:
+            continue
+        if p.returncode != 0:
+            errs[name] = f"exit {p.returncode}: {err.strip()[-300:]}"
+            continue
+        lines = [l for l in out.strip().splitlines() if l.startswith("{")]
+        try:
+            results[name] = json.loads(lines[-1])
+        except (IndexError, json.JSONDecodeError) as e:
+            errs[name] = f"no final JSON ({e})"
+    return results, times, errs
+
+
 def summarize(rounds):
     """rounds: list of per-round bench JSON dicts (successful ones)."""
     if not rounds:
@@ -220,6 +289,10 @@ def main():
                     help="also run parallax --mode sequential and report parallel/sequential")
     ap.add_argument("--ort-no-spin", action="store_true",
                     help="disable ORT thread-pool spinning (default: ORT's default, spinning on)")
+    ap.add_argument("--lockstep", action="store_true",
+                    help="alternate the engines run by run within each round (see above)")
+    ap.add_argument("--gap", type=float, default=0.03,
+                    help="seconds between two lockstep runs (default 0.03)")
     ap.add_argument("--models-dir", default=str(ROOT / "models"))
     ap.add_argument("--parallax", default=str(ROOT / "build" / "parallax"))
     ap.add_argument("--node", default=shutil.which("node") or "node")
@@ -245,6 +318,7 @@ def main():
         "parallax_commit": git_rev(),
         "rounds": args.rounds, "runs": args.runs, "warmup": args.warmup,
         "ort_spinning": not args.ort_no_spin,
+        "lockstep": args.lockstep,
     }
     results, checks = [], {}
     ort_version = None
@@ -263,8 +337,25 @@ def main():
             engines += [(f"ort_{m}", lambda t=threads, m=m: ort_cmd(args, mdir, t, m)) for m in modes]
             raw = {e: [] for e, _ in engines}
             errs = {e: [] for e, _ in engines}
+            turns = {e: [] for e, _ in engines}  # lockstep: per-turn ms, rounds concatenated
             for k in range(args.rounds):
                 order = engines if k % 2 == 0 else engines[::-1]
+                if args.lockstep:
+                    res_by, times, lerrs = run_lockstep({e: mk() + ["--lockstep"] for e, mk in order},
+                                                        args.runs, args.gap, args.timeout)
+                    n = min((len(v) for e, v in times.items() if e not in lerrs), default=0)
+                    for e, _ in engines:
+                        if e in lerrs:
+                            errs[e].append(lerrs[e])
+                            log(f"[{name} t={threads} round {k + 1}/{args.rounds}] {e}: ERROR {lerrs[e]}")
+                            continue
+                        res_by[e]["round"] = k
+                        raw[e].append(res_by[e])
+                        turns[e] += times[e][:n] + [None] * (args.runs - n)
+                        ort_version = ort_version or res_by[e].get("ort_version")
+                        log(f"[{name} t={threads} round {k + 1}/{args.rounds}] {e} (lockstep): median "
+                            f"{res_by[e]['median_ms']:.1f} ms, rss {res_by[e]['peak_rss_bytes'] / MIB:.0f} MiB")
+                    continue
                 for ename, mk in order:
                     res, err = run_json(mk(), args.timeout)
                     if res is None:
@@ -290,6 +381,11 @@ def main():
                 ort_by_round = {r["round"]: r["median_ms"] for r in raw[f"ort_{best_mode}"]}
                 paired = [r["median_ms"] / ort_by_round[r["round"]] for r in raw["parallax"]
                           if r["round"] in ort_by_round and ort_by_round[r["round"]] > 0]
+            # Lockstep: per turn, parallax's run over the ORT-best mode's run of the same turn.
+            turn_ratios = []
+            if args.lockstep and best_mode is not None:
+                turn_ratios = [p / o for p, o in zip(turns["parallax"], turns[f"ort_{best_mode}"])
+                               if p is not None and o is not None and o > 0]
             cpu_ratio = (summ["parallax"]["cpu_ms_per_run"] / best["cpu_ms_per_run"]
                          if summ["parallax"] is not None and best is not None and best["cpu_ms_per_run"] > 0
                          else None)
@@ -305,6 +401,8 @@ def main():
                 "ort_best_mode": best_mode,
                 "ratio_parallax_over_ort": ratio,
                 "paired_ratios": paired,
+                "turn_ratios": turn_ratios,
+                "turn_ms": turns if args.lockstep else None,
                 "cpu_ratio_parallax_over_ort": cpu_ratio,
                 "raw": raw, "errors": {e: v for e, v in errs.items() if v},
             })
@@ -318,7 +416,8 @@ def main():
           f"load avg start {' '.join(map(str, la0 or []))} / end {' '.join(map(str, la1 or []))} · "
           f"parallax {header['parallax_commit']} · onnxruntime-node {ort_version or '?'}"
           f"{'' if header['ort_spinning'] else ' (spinning off)'} · "
-          f"{args.rounds} rounds × {args.runs} runs (+{args.warmup} warmup)")
+          f"{args.rounds} rounds × {args.runs} runs (+{args.warmup} warmup)"
+          f"{f', lockstep (gap {args.gap} s)' if args.lockstep else ''}")
     print()
     print("| model | threads | parallax median ms (spread) | ORT seq ms (spread) | ORT par ms (spread) "
           "| ORT best ms | parallax/ORT | paired ratio (range) | parallax peak RSS MiB | ORT peak RSS MiB "
@@ -335,6 +434,20 @@ def main():
         print(f"| {r['model']} | {r['threads']} | {fmt_ms(r['parallax'])} | {fmt_ms(r['ort_sequential'])} "
               f"| {par} | {best_s} | {ratio} | {paired} | {fmt_mib(r['parallax'])} | {fmt_mib(best)} "
               f"| {fmt_cpu(r['parallax'])} | {fmt_cpu(best)} | {fmt_err(checks.get(r['model']))} |")
+    if args.lockstep:
+        print()
+        print("| model | threads | ORT best mode | turns | per-run paired ratio: median | p25–p75 "
+              "| runs parallax faster |")
+        print("|---|---:|---|---:|---:|---:|---:|")
+        for r in results:
+            tr = sorted(r["turn_ratios"])
+            if not tr:
+                print(f"| {r['model']} | {r['threads']} | {r['ort_best_mode'] or '–'} | 0 | – | – | – |")
+                continue
+            q = lambda f: tr[min(len(tr) - 1, int(f * (len(tr) - 1) + 0.5))]
+            faster = sum(1 for x in tr if x < 1.0)
+            print(f"| {r['model']} | {r['threads']} | {r['ort_best_mode']} | {len(tr)} | {statistics.median(tr):.3f} "
+                  f"| {q(0.25):.3f}–{q(0.75):.3f} | {faster}/{len(tr)} |")
     if args.parallax_seq:
         print()
         print("| model | threads | parallax parallel ms (spread) | parallax sequential ms (spread) "

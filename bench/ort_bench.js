@@ -5,13 +5,18 @@
 //
 //   node bench/ort_bench.js MODEL.onnx --input-dir DIR --threads N
 //        [--mode sequential|parallel] [--runs R] [--warmup W]
-//        [--input NAME=FILE.npy ...] [--no-spin]
+//        [--input NAME=FILE.npy ...] [--no-spin] [--lockstep]
 //
 // Session: graphOptimizationLevel 'all', intraOpNumThreads N, executionMode
 // --mode (default sequential). In parallel mode interOpNumThreads is N too; in
 // sequential mode it is 1 (the inter-op pool is unused). --no-spin sets
 // session.intra_op.allow_spinning=0 (ORT spins by default, which inflates
 // cpu_ms_per_run and steals cores from other processes).
+//
+// --lockstep (as `parallax bench --lockstep`): after the warmup a line 'ready', then one timed
+// run per stdin line, its ms printed on a line of its own; EOF or 'quit' ends the timed runs
+// (--runs is ignored).
+// bench/compare_ort.py --lockstep drives both engines this way, alternating run by run.
 //
 // Statistics match tools/cli/bench_command.cc: W untimed warmup runs, then R
 // timed runs; min, nearest-rank median and p90 of the wall times; cpu_ms_per_run =
@@ -24,7 +29,7 @@ const { readNpy } = require('../tools/models/npy');
 function usage(msg) {
   if (msg) console.error('error: ' + msg);
   console.error('usage: node bench/ort_bench.js MODEL.onnx --input-dir DIR --threads N ' +
-    '[--mode sequential|parallel] [--runs R] [--warmup W] [--input NAME=FILE.npy ...] [--no-spin]');
+    '[--mode sequential|parallel] [--runs R] [--warmup W] [--input NAME=FILE.npy ...] [--no-spin] [--lockstep]');
   process.exit(2);
 }
 
@@ -36,7 +41,7 @@ function parseIntArg(name, v, min) {
 
 function parseArgs(argv) {
   const a = { model: null, inputs: {}, inputDir: null, threads: 1, mode: 'sequential',
-    runs: 10, warmup: 2, spin: true };
+    runs: 10, warmup: 2, spin: true, lockstep: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const next = () => { if (i + 1 >= argv.length) usage(arg + ' needs a value'); return argv[++i]; };
@@ -51,6 +56,7 @@ function parseArgs(argv) {
     else if (arg === '--runs') a.runs = parseIntArg(arg, next(), 1);
     else if (arg === '--warmup') a.warmup = parseIntArg(arg, next(), 0);
     else if (arg === '--no-spin') a.spin = false;
+    else if (arg === '--lockstep') a.lockstep = true;
     else if (arg === '-h' || arg === '--help') usage();
     else if (arg.startsWith('--')) usage('unknown option ' + arg);
     else if (a.model === null) a.model = arg;
@@ -112,13 +118,27 @@ async function main() {
   for (let i = 0; i < args.warmup; i++) await session.run(feeds);
   const ms = [];
   let cpuTotal = 0;
-  for (let i = 0; i < args.runs; i++) {
+  const timedRun = async () => {
     const c0 = cpuSeconds();
     const s = process.hrtime.bigint();
     await session.run(feeds);
     const e = process.hrtime.bigint();
     cpuTotal += cpuSeconds() - c0;
     ms.push(Number(e - s) / 1e6);
+  };
+  if (args.lockstep) {
+    process.stdout.write('ready\n');
+    const lines = require('readline').createInterface({ input: process.stdin, terminal: false });
+    for await (const line of lines) {
+      if (line.trim() === 'quit') break;
+      await timedRun();
+      process.stdout.write(ms[ms.length - 1].toFixed(4) + '\n');
+    }
+    lines.close();
+    if (ms.length === 0) { console.error('error: no timed runs (--lockstep got no request line)'); process.exit(1); }
+    args.runs = ms.length;
+  } else {
+    for (let i = 0; i < args.runs; i++) await timedRun();
   }
   const sorted = ms.slice().sort((x, y) => x - y);
   const r4 = (x) => Math.round(x * 1e4) / 1e4;

@@ -21,7 +21,7 @@ void BuildIndirection(const ConvGeometry& g, const float* x, const float* zeros,
   const float** out = ind->data();
   // Window offsets of the block's taps (no divisions in the row loop: this runs per row block),
   // their range, and each tap's offset in X from the window's corner.
-  thread_local std::vector<int64_t> dy, dx, off;
+  std::vector<int64_t> dy, dx, off;
   dy.resize(taps);
   dx.resize(taps);
   off.resize(taps);

@@ -46,7 +46,7 @@ double Percentile(std::vector<double> v, double q) {
 }  // namespace
 
 int BenchCommand(const std::string& model, const std::vector<std::string>& inputs,
-                 const SessionOptions& o, int runs, int warmup, bool json, bool verbose) {
+                 const SessionOptions& o, int runs, int warmup, bool json, bool verbose, bool lockstep) {
   auto loaded = OpenWithInputs(model, inputs, o, 0);
   if (!loaded.ok()) return PrintError(loaded.status());
   std::unique_ptr<Session> session = std::move(loaded->session);
@@ -65,7 +65,14 @@ int BenchCommand(const std::string& model, const std::vector<std::string>& input
   RunStats rs;
   double energy_uj = 0;
   bool rapl = RaplMicrojoules() >= 0;
+  if (lockstep) runs = 1;
   for (int i = 0; i < warmup + runs; ++i) {
+    if (lockstep && i >= warmup) {  // one timed run per request line; the driver decides how many
+      if (i == warmup) std::printf("ready\n"), std::fflush(stdout);
+      std::string request;
+      if (!std::getline(std::cin, request) || request == "quit") break;
+      ++runs;  // the loop always has one more to go
+    }
     double cpu0 = CpuSeconds();
     const double e0 = rapl && i >= warmup ? RaplMicrojoules() : 0;
     auto t0 = std::chrono::steady_clock::now();
@@ -87,11 +94,17 @@ int BenchCommand(const std::string& model, const std::vector<std::string>& input
     if (i >= warmup) {
       ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
       cpu_total += CpuSeconds() - cpu0;
+      if (lockstep) std::printf("%.4f\n", ms.back()), std::fflush(stdout);
     }
-    if (!json && t1 - progress_time > std::chrono::seconds(5)) {
+    if (!json && !lockstep && t1 - progress_time > std::chrono::seconds(5)) {
       std::fprintf(stderr, "  ... %d/%d runs\n", i + 1, warmup + runs);
       progress_time = t1;
     }
+  }
+  if (lockstep) runs = static_cast<int>(ms.size());
+  if (ms.empty()) {
+    std::cerr << "error: no timed runs (--lockstep got no request line)\n";
+    return 1;
   }
   if (verbose) PrintPlanAndRun(*stats, rs);
   // Energy per run: measured (RAPL) where the machine exposes it, else an estimate from the

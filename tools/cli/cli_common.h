@@ -68,7 +68,7 @@ void PrintPlanAndRun(const PlanStats& plan, const RunStats& run);
 int RunCommand(const std::string& model, const std::vector<std::string>& inputs,
                const std::string& output_dir, const SessionOptions& o, uint32_t seed, bool verbose);
 int BenchCommand(const std::string& model, const std::vector<std::string>& inputs,
-                 const SessionOptions& o, int runs, int warmup, bool json, bool verbose);
+                 const SessionOptions& o, int runs, int warmup, bool json, bool verbose, bool lockstep = false);
 int InfoCommand(const std::string& model);
 // The parallel plan described (text, --json) and drawn (--dot FILE, graphviz).
 int AnalyzeCommand(const std::string& model, const std::vector<std::string>& inputs,

@@ -52,6 +52,10 @@ int Main(int argc, char** argv) {
   bench->add_option("--warmup", warmup, "untimed runs first")->check(CLI::NonNegativeNumber);
   bench->add_flag("--json", json, "print one JSON object");
   bench->add_flag("--profile", profile, "also print time per op type (timed runs only)");
+  bool lockstep = false;
+  bench->add_flag("--lockstep", lockstep,
+                  "after the warmup print 'ready', then time one run per stdin line and print its ms (for a "
+                  "driver that alternates engines run by run); EOF or 'quit' ends the timed runs");
   add_common(bench);
 
   CLI::App* info = app.add_subcommand("info", "describe a model: inputs, outputs, ops");
@@ -119,7 +123,7 @@ int Main(int argc, char** argv) {
     }
   }
   if (*run) return cli::RunCommand(model, inputs, output_dir, opts, seed, verbose);
-  if (*bench) return cli::BenchCommand(model, inputs, opts, runs, warmup, json, verbose);
+  if (*bench) return cli::BenchCommand(model, inputs, opts, runs, warmup, json, verbose, lockstep);
   if (*analyze) return cli::AnalyzeCommand(model, inputs, opts, seed, json, dot_path, verbose);
   if (*sim) {
     if (!device_path.empty()) {
