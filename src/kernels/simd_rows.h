@@ -17,6 +17,9 @@ struct RowKernels {
   // x[i] = v·sigmoid(beta·v) with v = x[i] + bias (Silu; QuickGELU with beta = 1.702)
   void (*silu)(float* x, int64_t n, float bias, float beta);
   void (*sigmoid)(float* x, int64_t n, float bias);      // x[i] = sigmoid(x[i] + bias)
+  // y[i] = exp(x[i] - m[i]), sum[i] += y[i], every x[i] - m[i] <= 0: a row of a softmax over a
+  // strided axis (m, sum: the columns' maxima and running sums)
+  void (*exp_sub_acc)(const float* x, const float* m, float* y, float* sum, int64_t n);
 };
 
 // PARALLAX_SIMD_ROWS=avx2 caps the choice at AVX2, =off disables both (for comparisons).

@@ -13,7 +13,8 @@ float SoftmaxExp(const float* x, float* y, int64_t n) { return SoftmaxExpRow<Avx
 void GeluN(float* x, int64_t n, float bias) { GeluRow<Avx2>(x, n, bias); }
 void SiluN(float* x, int64_t n, float bias, float beta) { SigmoidRow<Avx2, true>(x, n, bias, beta); }
 void SigmoidN(float* x, int64_t n, float bias) { SigmoidRow<Avx2, false>(x, n, bias, 1.f); }
-const RowKernels kRows = {"avx2", Softmax, SoftmaxExp, GeluN, SiluN, SigmoidN};
+void ExpSubAcc(const float* x, const float* m, float* y, float* sum, int64_t n) { ExpSubAccRow<Avx2>(x, m, y, sum, n); }
+const RowKernels kRows = {"avx2", Softmax, SoftmaxExp, GeluN, SiluN, SigmoidN, ExpSubAcc};
 
 }  // namespace
 

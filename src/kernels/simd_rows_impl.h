@@ -197,6 +197,26 @@ float SoftmaxExpRow(const float* x, float* y, int64_t n) {
   return SumLanes<V>(V::Add(s0, s1));
 }
 
+// y[k] = exp(x[k] − m[k]) and sum[k] += y[k] for k < n, where every x[k] − m[k] <= 0 (or NaN):
+// one row of a softmax over a strided axis, m and sum being the columns' maxima and running
+// sums (each column is one softmax).
+template <class V>
+void ExpSubAccRow(const float* x, const float* m, float* y, float* sum, int64_t n) {
+  using T = typename V::T;
+  constexpr int L = V::kLanes;
+  int64_t i = 0;
+  for (; i + L <= n; i += L) {
+    const T e = ExpBelow88<V>(V::Sub(V::Load(x + i), V::Load(m + i)));
+    V::Store(y + i, e);
+    V::Store(sum + i, V::Add(V::Load(sum + i), e));
+  }
+  if (i < n) {
+    const T e = ExpBelow88<V>(V::Sub(V::LoadN(x + i, n - i, 0.f), V::LoadN(m + i, n - i, 0.f)));
+    V::StoreN(y + i, n - i, e);
+    V::StoreN(sum + i, n - i, V::Add(V::LoadN(sum + i, n - i, 0.f), e));
+  }
+}
+
 // y = softmax(x) over n elements (x == y allowed).
 template <class V>
 void SoftmaxRow(const float* x, float* y, int64_t n) {

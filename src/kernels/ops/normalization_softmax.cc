@@ -121,9 +121,16 @@ void SoftmaxStrided(const T* x, T* y, int64_t n, int64_t width, int64_t stride, 
     for (int64_t k = 0; k < width; ++k) mx[k] = r[k] > mx[k] ? r[k] : mx[k];
   }
   for (int64_t k = 0; k < width; ++k) if (!std::isfinite(mx[k])) mx[k] = 0;
+  const RowKernels* rows = std::is_same_v<T, float> && !kLog ? BestRowKernels() : nullptr;
   for (int64_t i = 0; i < n; ++i) {
     const T* r = x + i * stride;
     T* o = y + i * stride;
+    if constexpr (std::is_same_v<T, float> && !kLog) {
+      if (rows != nullptr) {
+        rows->exp_sub_acc(r, mx, o, sum, width);
+        continue;
+      }
+    }
     for (int64_t k = 0; k < width; ++k) {
       const T e = Exp(r[k] - mx[k]);
       if constexpr (!kLog) o[k] = e;
