@@ -138,14 +138,7 @@ def run_lockstep(cmds, runs, gap, timeout):
     then requests `runs` turns of one timed run per engine, the order flipped every turn.
     Returns ({name: final JSON}, {name: [ms per turn]}, {name: error text})."""
     import time
-    procs, errs = {}, {}
-    for name, cmd in cmds.items():
-        try:
-            procs[name] = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                           stderr=subprocess.PIPE, text=True, bufsize=1, cwd=ROOT)
-        except OSError as e:
-            errs[name] = str(e)
-    times = {name: [] for name in procs}
+    procs, errs, live = {}, {}, []
 
     def read_line(name):
         line = procs[name].stdout.readline()
@@ -153,14 +146,18 @@ def run_lockstep(cmds, runs, gap, timeout):
             raise RuntimeError(f"exited early: {procs[name].stderr.read().strip()[-300:]}")
         return line.strip()
 
-    live = []
-    for name in procs:
+    # One engine at a time loads and warms up (the ones before it wait on stdin, idle), so
+    # that no warmup competes with another engine's.
+    for name, cmd in cmds.items():
         try:
+            procs[name] = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                           stderr=subprocess.PIPE, text=True, bufsize=1, cwd=ROOT)
             if read_line(name) != "ready":
                 raise RuntimeError("did not print 'ready'")
             live.append(name)
-        except RuntimeError as e:
+        except (OSError, RuntimeError) as e:
             errs[name] = str(e)
+    times = {name: [] for name in procs}
     for turn in range(runs):
         for name in (live if turn % 2 == 0 else live[::-1]):
             if name in errs:
