@@ -5,13 +5,16 @@
 //
 //   node bench/ort_bench.js MODEL.onnx --input-dir DIR --threads N
 //        [--mode sequential|parallel] [--runs R] [--warmup W]
-//        [--input NAME=FILE.npy ...] [--no-spin] [--lockstep]
+//        [--input NAME=FILE.npy ...] [--no-spin] [--lockstep] [--profile PREFIX]
 //
 // Session: graphOptimizationLevel 'all', intraOpNumThreads N, executionMode
 // --mode (default sequential). In parallel mode interOpNumThreads is N too; in
 // sequential mode it is 1 (the inter-op pool is unused). --no-spin sets
 // session.intra_op.allow_spinning=0 (ORT spins by default, which inflates
 // cpu_ms_per_run and steals cores from other processes).
+//
+// --profile PREFIX turns on ORT's profiler: it writes PREFIX_<date>.json (Chrome trace, one event
+// per node and run, warmup included) at the end; bench/compare_profiles.py reads it.
 //
 // --lockstep (as `parallax bench --lockstep`): after the warmup a line 'ready', then one timed
 // run per stdin line, its ms printed on a line of its own; EOF or 'quit' ends the timed runs
@@ -29,7 +32,8 @@ const { readNpy } = require('../tools/models/npy');
 function usage(msg) {
   if (msg) console.error('error: ' + msg);
   console.error('usage: node bench/ort_bench.js MODEL.onnx --input-dir DIR --threads N ' +
-    '[--mode sequential|parallel] [--runs R] [--warmup W] [--input NAME=FILE.npy ...] [--no-spin] [--lockstep]');
+    '[--mode sequential|parallel] [--runs R] [--warmup W] [--input NAME=FILE.npy ...] [--no-spin] [--lockstep] ' +
+    '[--profile PREFIX]');
   process.exit(2);
 }
 
@@ -41,7 +45,7 @@ function parseIntArg(name, v, min) {
 
 function parseArgs(argv) {
   const a = { model: null, inputs: {}, inputDir: null, threads: 1, mode: 'sequential',
-    runs: 10, warmup: 2, spin: true, lockstep: false };
+    runs: 10, warmup: 2, spin: true, lockstep: false, profile: null };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const next = () => { if (i + 1 >= argv.length) usage(arg + ' needs a value'); return argv[++i]; };
@@ -57,6 +61,7 @@ function parseArgs(argv) {
     else if (arg === '--warmup') a.warmup = parseIntArg(arg, next(), 0);
     else if (arg === '--no-spin') a.spin = false;
     else if (arg === '--lockstep') a.lockstep = true;
+    else if (arg === '--profile') a.profile = next();
     else if (arg === '-h' || arg === '--help') usage();
     else if (arg.startsWith('--')) usage('unknown option ' + arg);
     else if (a.model === null) a.model = arg;
@@ -98,6 +103,10 @@ async function main() {
     intraOpNumThreads: args.threads,
     interOpNumThreads: args.mode === 'parallel' ? args.threads : 1,
   };
+  if (args.profile) {
+    opts.enableProfiling = true;
+    opts.profileFilePrefix = args.profile;
+  }
   if (!args.spin) opts.extra = { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } };
   const t0 = process.hrtime.bigint();
   const session = await ort.InferenceSession.create(args.model, opts);
@@ -158,6 +167,7 @@ async function main() {
     rss_before_session_bytes: rssBefore,
     load_ms: r4(loadMs),
   };
+  if (args.profile) await session.endProfiling();
   console.log(JSON.stringify(out));
   if (typeof session.release === 'function') await session.release();
 }
