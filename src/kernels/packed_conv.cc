@@ -21,10 +21,7 @@ void BuildIndirection(const ConvGeometry& g, const float* x, const float* zeros,
   const float** out = ind->data();
   // Window offsets of the block's taps (no divisions in the row loop: this runs per row block),
   // their range, and each tap's offset in X from the window's corner.
-  std::vector<int64_t> dy, dx, off;
-  dy.resize(taps);
-  dx.resize(taps);
-  off.resize(taps);
+  std::vector<int64_t> dy(taps), dx(taps), off(taps);
   int64_t dy_max = 0, dx_max = 0;
   for (int64_t t = 0; t < taps; ++t) {
     dy[t] = ((t0 + t) / g.kernel_w) * g.dilation_h;

@@ -65,14 +65,16 @@ int BenchCommand(const std::string& model, const std::vector<std::string>& input
   RunStats rs;
   double energy_uj = 0;
   bool rapl = RaplMicrojoules() >= 0;
-  if (lockstep) runs = 1;
-  for (int i = 0; i < warmup + runs; ++i) {
-    if (lockstep && i >= warmup) {  // one timed run per request line; the driver decides how many
-      if (i == warmup) std::printf("ready\n"), std::fflush(stdout);
-      std::string request;
-      if (!std::getline(std::cin, request) || request == "quit") break;
-      ++runs;  // the loop always has one more to go
-    }
+  // Whether run i happens: the warmup, then --runs timed runs, or with --lockstep one timed run
+  // per request line on stdin (after printing 'ready'), until EOF or 'quit'.
+  auto another = [&](int i) {
+    if (i < warmup) return true;
+    if (!lockstep) return i < warmup + runs;
+    if (i == warmup) std::printf("ready\n"), std::fflush(stdout);
+    std::string request;
+    return std::getline(std::cin, request) && request != "quit";
+  };
+  for (int i = 0; another(i); ++i) {
     double cpu0 = CpuSeconds();
     const double e0 = rapl && i >= warmup ? RaplMicrojoules() : 0;
     auto t0 = std::chrono::steady_clock::now();
