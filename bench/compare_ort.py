@@ -46,6 +46,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 ALL_MODELS = ["yolov8n", "distilbert", "whisper_encoder", "clip_text", "swinv2_tiny"]
@@ -137,7 +138,6 @@ def run_lockstep(cmds, runs, gap, timeout):
     """Starts every engine of cmds ({name: argv with --lockstep}), waits for each one's 'ready',
     then requests `runs` turns of one timed run per engine, the order flipped every turn.
     Returns ({name: final JSON}, {name: [ms per turn]}, {name: error text})."""
-    import time
     procs, errs, live = {}, {}, []
 
     def read_line(name):
@@ -188,6 +188,12 @@ def run_lockstep(cmds, runs, gap, timeout):
         except (IndexError, json.JSONDecodeError) as e:
             errs[name] = f"no final JSON ({e})"
     return results, times, errs
+
+
+def quantile(values, q):
+    """Nearest-rank quantile: sorted(values)[round(q * (n - 1))]."""
+    s = sorted(values)
+    return s[min(len(s) - 1, int(q * (len(s) - 1) + 0.5))]
 
 
 def summarize(rounds):
@@ -437,14 +443,13 @@ def main():
               "| runs parallax faster |")
         print("|---|---:|---|---:|---:|---:|---:|")
         for r in results:
-            tr = sorted(r["turn_ratios"])
+            tr = r["turn_ratios"]
             if not tr:
                 print(f"| {r['model']} | {r['threads']} | {r['ort_best_mode'] or '–'} | 0 | – | – | – |")
                 continue
-            q = lambda f: tr[min(len(tr) - 1, int(f * (len(tr) - 1) + 0.5))]
             faster = sum(1 for x in tr if x < 1.0)
             print(f"| {r['model']} | {r['threads']} | {r['ort_best_mode']} | {len(tr)} | {statistics.median(tr):.3f} "
-                  f"| {q(0.25):.3f}–{q(0.75):.3f} | {faster}/{len(tr)} |")
+                  f"| {quantile(tr, 0.25):.3f}–{quantile(tr, 0.75):.3f} | {faster}/{len(tr)} |")
     if args.parallax_seq:
         print()
         print("| model | threads | parallax parallel ms (spread) | parallax sequential ms (spread) "

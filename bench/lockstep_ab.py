@@ -17,12 +17,7 @@ import statistics
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-import compare_ort  # noqa: E402  (run_lockstep, model_inputs)
-
-
-def quantile(v, q):
-    s = sorted(v)
-    return s[min(len(s) - 1, int(q * (len(s) - 1) + 0.5))]
+import compare_ort  # noqa: E402  (run_lockstep, model_inputs, quantile)
 
 
 def main(argv):
@@ -60,9 +55,9 @@ def main(argv):
     for k in keys:
         v = times[k]
         r = [x / y for x, y in zip(v, base)]
-        print(f"{k:30s} median {statistics.median(v):8.2f} ms  p10 {quantile(v, 0.1):8.2f}  "
-              f"p90 {quantile(v, 0.9):8.2f} | per-turn ratio to the first: median {statistics.median(r):.4f} "
-              f"(p25 {quantile(r, 0.25):.4f}, p75 {quantile(r, 0.75):.4f}), {len(v)} turns")
+        print(f"{k:30s} median {statistics.median(v):8.2f} ms  p10 {compare_ort.quantile(v, 0.1):8.2f}  "
+              f"p90 {compare_ort.quantile(v, 0.9):8.2f} | per-turn ratio to the first: median {statistics.median(r):.4f} "
+              f"(p25 {compare_ort.quantile(r, 0.25):.4f}, p75 {compare_ort.quantile(r, 0.75):.4f}), {len(v)} turns")
     return 0
 
 
