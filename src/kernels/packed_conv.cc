@@ -99,8 +99,10 @@ std::shared_ptr<PackedConvWeights> PackedConvWeights::Pack(int64_t M, int64_t C,
 }
 
 void PackedPointwiseConvPieces(ThreadPool* pool, int64_t rows, const std::vector<ChannelPiece>& pieces,
-                               const PackedConvWeights& w, float* y, const GemmEpilogue& epilogue) {
+                               const PackedConvWeights& w, float* y, const GemmEpilogue& epilogue,
+                               const TileEpilogue& tile) {
   const PackedMatrix& b = w.b();
+  const TileEpilogue* ep = tile.empty() ? nullptr : &tile;
   const int64_t N = b.N(), K = b.K(), panels = b.panels();
   if (rows <= 0 || N <= 0) return;
   const packed_gemm_detail::PanelFn panel = b.panel_fn();
@@ -121,7 +123,8 @@ void PackedPointwiseConvPieces(ThreadPool* pool, int64_t rows, const std::vector
       for (int64_t t0 = 0; t0 < taps; t0 += per_block) {
         const int64_t tb = std::min(per_block, taps - t0);
         PieceIndirection(pieces, i0, mc, t0, tb, indirect.mr, &ind);
-        for (int64_t p = p0; p < p1; ++p) indirect.fn(mc, ind.data(), t0, tb, C, b, p, y + i0 * N, N, t0 > 0);
+        const TileEpilogue* last = t0 + tb == taps ? ep : nullptr;
+        for (int64_t p = p0; p < p1; ++p) indirect.fn(mc, ind.data(), t0, tb, C, b, p, y + i0 * N, N, t0 > 0, last);
       }
     } else {
       int64_t k = 0;  // the piece's first row of B
@@ -129,8 +132,9 @@ void PackedPointwiseConvPieces(ThreadPool* pool, int64_t rows, const std::vector
         const int64_t C = piece.channels;
         for (int64_t k0 = 0; k0 < C; k0 += kKc) {
           const int64_t kc = std::min(kKc, C - k0);
+          const TileEpilogue* last = k + k0 + kc == K ? ep : nullptr;
           for (int64_t p = p0; p < p1; ++p) {
-            panel(mc, piece.x + i0 * C + k0, C, b, p, k + k0, kc, y + i0 * N, N, k + k0 > 0);
+            panel(mc, piece.x + i0 * C + k0, C, b, p, k + k0, kc, y + i0 * N, N, k + k0 > 0, last);
           }
         }
         k += C;
@@ -141,14 +145,14 @@ void PackedPointwiseConvPieces(ThreadPool* pool, int64_t rows, const std::vector
 }
 
 void PackedConvNhwc(ThreadPool* pool, const ConvGeometry& g, const float* x, const PackedConvWeights& w,
-                    float* y, const GemmEpilogue& epilogue) {
+                    float* y, const GemmEpilogue& epilogue, const TileEpilogue& tile) {
   const PackedMatrix& b = w.b();
   const int64_t M = g.batch * g.out_h * g.out_w, N = b.N(), K = b.K(), panels = b.panels();
   if (M <= 0 || N <= 0) return;
   // A is X itself for a 1x1, stride-1, unpadded convolution.
   if (w.KH() == 1 && w.KW() == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 && g.pad_left == 0 &&
       g.out_h == g.in_h && g.out_w == g.in_w) {
-    return PackedPointwiseConvPieces(pool, M, {{x, K}}, w, y, epilogue);
+    return PackedPointwiseConvPieces(pool, M, {{x, K}}, w, y, epilogue, tile);
   }
   // Rows are split before panels (down to 4 tiles per block): each chunk of panels re-makes
   // the pointers to its block of A.
@@ -156,6 +160,7 @@ void PackedConvNhwc(ThreadPool* pool, const ConvGeometry& g, const float* x, con
   const GemmTasks tasks = SplitGemm(pool, M, N, K, panels, indirect.mr);
   // What taps outside X read.
   const std::vector<float> zeros(static_cast<size_t>(g.channels), 0.0f);
+  const TileEpilogue* ep = tile.empty() ? nullptr : &tile;
   RunGemmTasks(pool, tasks.count(), [&](int64_t t) {
     int64_t i0, i1, p0, p1;
     if (!tasks.Get(t, &i0, &i1, &p0, &p1)) return;
@@ -166,8 +171,9 @@ void PackedConvNhwc(ThreadPool* pool, const ConvGeometry& g, const float* x, con
     for (int64_t t0 = 0; t0 < taps; t0 += per_block) {
       const int64_t tb = std::min(per_block, taps - t0);
       BuildIndirection(g, x, zeros.data(), i0, mc, t0, tb, indirect.mr, &ind);
+      const TileEpilogue* last = t0 + tb == taps ? ep : nullptr;
       for (int64_t p = p0; p < p1; ++p) {
-        indirect.fn(mc, ind.data(), t0, tb, g.channels, b, p, y + i0 * N, N, t0 > 0);
+        indirect.fn(mc, ind.data(), t0, tb, g.channels, b, p, y + i0 * N, N, t0 > 0, last);
       }
     }
     if (epilogue) epilogue(i0, i1, p0 * b.nr(), std::min(N, p1 * b.nr()));

@@ -46,10 +46,12 @@ class PackedConvWeights {
   int64_t c_ = 0, kh_ = 0, kw_ = 0;
 };
 
-// y (batch*out_h*out_w rows of M floats) = conv(x, w). The epilogue (bias, activation) runs on
-// each finished block of rows x columns of y while it is in cache.
+// y (batch*out_h*out_w rows of M floats) = conv(x, w). The tile epilogue (bias, activation)
+// is applied in registers as each tile is stored for the last time; the block epilogue then runs
+// on each finished block of rows x columns of y while it is in cache.
 void PackedConvNhwc(ThreadPool* pool, const ConvGeometry& g, const float* x,
-                    const PackedConvWeights& w, float* y, const GemmEpilogue& epilogue = nullptr);
+                    const PackedConvWeights& w, float* y, const GemmEpilogue& epilogue = nullptr,
+                    const TileEpilogue& tile = {});
 
 // A run of consecutive input channels held in its own tensor: `rows` rows of `channels` floats.
 struct ChannelPiece {
@@ -61,6 +63,7 @@ struct ChannelPiece {
 // graph no longer makes): y (rows x M) = [pieces...] * B, each piece read in place as its K
 // rows of B. The pieces' channels must add up to w.C(); w must be 1x1.
 void PackedPointwiseConvPieces(ThreadPool* pool, int64_t rows, const std::vector<ChannelPiece>& pieces,
-                               const PackedConvWeights& w, float* y, const GemmEpilogue& epilogue = nullptr);
+                               const PackedConvWeights& w, float* y, const GemmEpilogue& epilogue = nullptr,
+                               const TileEpilogue& tile = {});
 
 }  // namespace parallax

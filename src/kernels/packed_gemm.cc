@@ -118,7 +118,7 @@ void RunGemmTasks(ThreadPool* pool, int64_t tasks, const std::function<void(int6
 }
 
 void PackedSgemm(ThreadPool* pool, int64_t M, const float* a, int64_t lda, const PackedMatrix& b,
-                 float* c, int64_t ldc, const GemmEpilogue& epilogue) {
+                 float* c, int64_t ldc, const GemmEpilogue& epilogue, const TileEpilogue& tile) {
   const int64_t N = b.N();
   if (M <= 0 || N <= 0) return;
   // Each task sums every element of its block in the same order, whatever the split.
@@ -126,7 +126,7 @@ void PackedSgemm(ThreadPool* pool, int64_t M, const float* a, int64_t lda, const
   RunGemmTasks(pool, tasks.count(), [&](int64_t t) {
     int64_t i0, i1, p0, p1;
     if (!tasks.Get(t, &i0, &i1, &p0, &p1)) return;
-    b.range()(i0, i1, p0, p1, a, lda, b, c, ldc);
+    b.range()(i0, i1, p0, p1, a, lda, b, c, ldc, tile.empty() ? nullptr : &tile);
     if (epilogue) epilogue(i0, i1, p0 * b.nr(), std::min(N, p1 * b.nr()));
   });
 }

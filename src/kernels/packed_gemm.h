@@ -26,23 +26,36 @@ enum class GemmIsa { kAuto, kAvx512, kAvx2 };
 
 class PackedMatrix;
 
+// What the micro-kernel does to a tile of C in registers before it stores the tile for the
+// last time: C = act(C + bias[column]). Cheaper than a GemmEpilogue pass over the finished
+// block (no reload, no second store); activations other than these go through a GemmEpilogue.
+struct TileEpilogue {
+  enum Act { kNone, kRelu, kSilu, kSigmoid, kGelu };
+  const float* bias = nullptr;  // N floats (one per column of C), or null
+  Act act = kNone;
+  float beta = 1.0f;  // kSilu: x·sigmoid(beta·x)
+  bool empty() const { return bias == nullptr && act == kNone; }
+};
+
 namespace packed_gemm_detail {
-// One ISA's micro-kernel driver: C rows [i0, i1) x panels [p0, p1), all of K.
+// One ISA's micro-kernel driver: C rows [i0, i1) x panels [p0, p1), all of K; ep (null: none)
+// is applied to each tile as its last block of K is stored.
 using RangeFn = void (*)(int64_t i0, int64_t i1, int64_t p0, int64_t p1, const float* a,
-                         int64_t lda, const PackedMatrix& b, float* c, int64_t ldc);
+                         int64_t lda, const PackedMatrix& b, float* c, int64_t ldc, const TileEpilogue* ep);
 RangeFn Avx512Range();  // null when not compiled in
 RangeFn Avx2Range();
 // Rows [0, mc) of A (a points at their column k0) times rows [k0, k0 + kc) of panel p, stored
 // into C or added to it: the building block of drivers that make A on the fly
-// (kernels/packed_conv.h).
+// (kernels/packed_conv.h). ep (null: none) goes with the last block of K.
 using PanelFn = void (*)(int64_t mc, const float* a, int64_t lda, const PackedMatrix& b, int64_t p,
-                         int64_t k0, int64_t kc, float* c, int64_t ldc, bool accumulate);
+                         int64_t k0, int64_t kc, float* c, int64_t ldc, bool accumulate, const TileEpilogue* ep);
 PanelFn Avx512Panel();
 PanelFn Avx2Panel();
 // Rows [0, mc) of A given by pointers ([tile of mr rows][tap][mr], C floats each) for taps
 // [t0, t0 + taps), times panel p; the rows of B are tap-major, channel-minor.
 using IndirectPanelFn = void (*)(int64_t mc, const float* const* ind, int64_t t0, int64_t taps, int64_t C,
-                                 const PackedMatrix& b, int64_t p, float* c, int64_t ldc, bool accumulate);
+                                 const PackedMatrix& b, int64_t p, float* c, int64_t ldc, bool accumulate,
+                                 const TileEpilogue* ep);
 struct IndirectKernel {
   IndirectPanelFn fn = nullptr;
   int mr = 0;
@@ -102,8 +115,9 @@ GemmTasks SplitGemm(const ThreadPool* pool, int64_t M, int64_t N, int64_t K, int
 // Runs task(0 .. tasks-1) on the pool (inline when there is one task or no pool).
 void RunGemmTasks(ThreadPool* pool, int64_t tasks, const std::function<void(int64_t)>& task);
 
-// C[M, N] = A[M, K] * B (row-major A with leading dimension lda, C with ldc), then epilogue.
+// C[M, N] = A[M, K] * B (row-major A with leading dimension lda, C with ldc), the tile
+// epilogue applied in registers, then the block epilogue.
 void PackedSgemm(ThreadPool* pool, int64_t M, const float* a, int64_t lda, const PackedMatrix& b,
-                 float* c, int64_t ldc, const GemmEpilogue& epilogue = nullptr);
+                 float* c, int64_t ldc, const GemmEpilogue& epilogue = nullptr, const TileEpilogue& tile = {});
 
 }  // namespace parallax

@@ -3,7 +3,8 @@
 // flags). A tile is R rows x 2 vectors of C held in 2R registers; per k it loads two vectors of
 // the packed B panel and broadcasts one float of each of the R rows of A.
 //
-// V: simd_avx512.h or simd_avx2.h (kLanes, T, Zero, Load, Store, Broadcast, Fma).
+// V: simd_avx512.h or simd_avx2.h (kLanes, T, Zero, Load, Store, Broadcast, Fma, and what
+// simd_rows_impl.h's activations use).
 #pragma once
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <cstring>
 
 #include "kernels/packed_gemm.h"
+#include "kernels/simd_rows_impl.h"
 
 namespace parallax::packed_gemm_detail {
 
@@ -19,6 +21,52 @@ namespace parallax::packed_gemm_detail {
 constexpr int64_t kKc = 256;
 constexpr int64_t kMc = 240;
 constexpr int64_t kAInL2Bytes = int64_t{1} << 20;
+
+// A TileEpilogue made ready for one panel: the bias of its two column vectors (zero without
+// bias) and the activation's constant. The activations are simd_rows_impl.h's, so a tile gets
+// the same values as the row kernels would give it.
+template <class V>
+struct TileStore {
+  TileEpilogue::Act act = TileEpilogue::kNone;
+  typename V::T bias0 = V::Zero(), bias1 = V::Zero(), k = V::Zero();
+};
+
+// For the panel whose columns start at col, width of them real.
+template <class V>
+TileStore<V> MakeStore(const TileEpilogue& ep, int64_t col, int64_t width) {
+  constexpr int L = V::kLanes;
+  TileStore<V> s;
+  s.act = ep.act;
+  if (ep.bias != nullptr) {
+    s.bias0 = V::LoadN(ep.bias + col, std::min<int64_t>(L, width), 0.f);
+    if (width > L) s.bias1 = V::LoadN(ep.bias + col + L, std::min<int64_t>(L, width - L), 0.f);
+  }
+  s.k = V::Set(ep.act == TileEpilogue::kSilu ? -ep.beta * 1.44269504088896341f : -1.f);
+  return s;
+}
+
+// c = act(c + bias) on a tile just stored (rows x nv vectors, still in L1). Kept out of the
+// tile kernels: inlined there, the activations' constants compete with the accumulators for
+// registers.
+template <class V>
+__attribute__((noinline)) void FinishTile(const TileStore<V>& s, float* c, int64_t ldc, int rows, int nv) {
+  using T = typename V::T;
+  constexpr int L = V::kLanes;
+  auto each = [&](auto f) {
+    for (int r = 0; r < rows; ++r) {
+      float* row = c + r * ldc;
+      V::Store(row, f(V::Add(V::Load(row), s.bias0)));
+      if (nv == 2) V::Store(row + L, f(V::Add(V::Load(row + L), s.bias1)));
+    }
+  };
+  switch (s.act) {
+    case TileEpilogue::kNone: return each([](T v) { return v; });
+    case TileEpilogue::kRelu: return each([](T v) { return V::Max(v, V::Zero()); });
+    case TileEpilogue::kSilu: return each([&](T v) { return simd::SiluFast<V>(v, s.k); });
+    case TileEpilogue::kSigmoid: return each([&](T v) { return simd::SigmoidGate<V, false>(v, s.k); });
+    case TileEpilogue::kGelu: return each([](T v) { return simd::Gelu<V>(v); });
+  }
+}
 
 // NV = 2 computes both vectors of the panel; NV = 1 only the first (a right-edge panel at
 // most one vector wide: half the FMAs).
@@ -111,11 +159,12 @@ void TileIndirectRows(int rows, const float* const* ind, int64_t taps, int64_t C
 
 // The tile loop shared by Panel and IndirectPanel: for each tile of MR rows of C (c points at
 // the panel's first column, `width` <= NR columns wide), run(i, rows, out, ldo, one_vector)
-// computes it into out. A full panel, or a full first vector of one (the one-vector tile
-// stores only that), goes straight to C; a narrower right-edge panel goes through a scratch
-// tile.
+// computes it into out, then st (null: none) finishes it. A full panel, or a full first vector
+// of one (the one-vector tile stores only that), goes straight to C; a narrower right-edge
+// panel goes through a scratch tile.
 template <class V, int MR, class Run>
-inline void ForEachTile(int64_t mc, int64_t width, float* c, int64_t ldc, bool accumulate, Run run) {
+inline void ForEachTile(int64_t mc, int64_t width, float* c, int64_t ldc, bool accumulate, const TileStore<V>* st,
+                        Run run) {
   constexpr int NR = 2 * V::kLanes;
   alignas(64) float scratch[MR * NR];
   const bool in_place = width == NR || width == V::kLanes;
@@ -126,6 +175,7 @@ inline void ForEachTile(int64_t mc, int64_t width, float* c, int64_t ldc, bool a
       for (int r = 0; r < rows; ++r) std::memcpy(scratch + r * NR, ci + r * ldc, width * sizeof(float));
     }
     run(i, rows, in_place ? ci : scratch, in_place ? ldc : NR, width <= V::kLanes);
+    if (st != nullptr) FinishTile<V>(*st, in_place ? ci : scratch, in_place ? ldc : NR, rows, width <= V::kLanes ? 1 : 2);
     if (!in_place) {
       for (int r = 0; r < rows; ++r) std::memcpy(ci + r * ldc, scratch + r * NR, width * sizeof(float));
     }
@@ -137,11 +187,12 @@ inline void ForEachTile(int64_t mc, int64_t width, float* c, int64_t ldc, bool a
 // pointers ([tile][tap][MR]).
 template <class V, int MR>
 void IndirectPanel(int64_t mc, const float* const* ind, int64_t t0, int64_t taps, int64_t C, const PackedMatrix& b,
-                   int64_t p, float* c, int64_t ldc, bool accumulate) {
+                   int64_t p, float* c, int64_t ldc, bool accumulate, const TileEpilogue* ep) {
   constexpr int NR = 2 * V::kLanes;
   const float* bp = b.panel(p) + t0 * C * NR;
   const int64_t width = std::min<int64_t>(NR, b.N() - p * NR);
-  ForEachTile<V, MR>(mc, width, c + p * NR, ldc, accumulate,
+  const TileStore<V> store = ep != nullptr ? MakeStore<V>(*ep, p * NR, width) : TileStore<V>{};
+  ForEachTile<V, MR>(mc, width, c + p * NR, ldc, accumulate, ep != nullptr ? &store : nullptr,
                      [&](int64_t i, int rows, float* out, int64_t ldo, bool one_vector) {
                        const float* const* ti = ind + (i / MR) * taps * MR;
                        if (one_vector) {
@@ -157,11 +208,12 @@ void IndirectPanel(int64_t mc, const float* const* ind, int64_t t0, int64_t taps
 // (B comes from memory: weights are read once per inference); later tiles find it in L1.
 template <class V, int MR>
 void Panel(int64_t mc, const float* a, int64_t lda, const PackedMatrix& b, int64_t p, int64_t k0,
-           int64_t kc, float* c, int64_t ldc, bool accumulate) {
+           int64_t kc, float* c, int64_t ldc, bool accumulate, const TileEpilogue* ep) {
   constexpr int NR = 2 * V::kLanes;
   const float* bp = b.panel(p) + k0 * NR;
   const int64_t width = std::min<int64_t>(NR, b.N() - p * NR);
-  ForEachTile<V, MR>(mc, width, c + p * NR, ldc, accumulate,
+  const TileStore<V> store = ep != nullptr ? MakeStore<V>(*ep, p * NR, width) : TileStore<V>{};
+  ForEachTile<V, MR>(mc, width, c + p * NR, ldc, accumulate, ep != nullptr ? &store : nullptr,
                      [&](int64_t i, int rows, float* out, int64_t ldo, bool one_vector) {
                        const float* ai = a + i * lda;
                        if (one_vector) {
@@ -174,15 +226,16 @@ void Panel(int64_t mc, const float* a, int64_t lda, const PackedMatrix& b, int64
                      });
 }
 
-// C rows [i0, i1) x panels [p0, p1) over all of K. When a row block of A fits in L2 the
+// C rows [i0, i1) x panels [p0, p1) over all of K, ep (null: none) on the last block of K. When a row block of A fits in L2 the
 // panels are walked one at a time, so B is read front to back; otherwise K blocks are
 // outermost, keeping each MC x KC block of A in L2.
 template <class V, int MR>
 void Range(int64_t i0, int64_t i1, int64_t p0, int64_t p1, const float* a, int64_t lda,
-           const PackedMatrix& b, float* c, int64_t ldc) {
+           const PackedMatrix& b, float* c, int64_t ldc, const TileEpilogue* ep) {
   const int64_t K = b.K();
   auto block = [&](int64_t ic, int64_t mc, int64_t p, int64_t k0) {
-    Panel<V, MR>(mc, a + ic * lda + k0, lda, b, p, k0, std::min(kKc, K - k0), c + ic * ldc, ldc, k0 > 0);
+    Panel<V, MR>(mc, a + ic * lda + k0, lda, b, p, k0, std::min(kKc, K - k0), c + ic * ldc, ldc, k0 > 0,
+                 k0 + kKc >= K ? ep : nullptr);
   };
   for (int64_t ic = i0; ic < i1; ic += kMc) {
     const int64_t mc = std::min(kMc, i1 - ic);

@@ -1,13 +1,15 @@
 // PackedConvNhwc (kernels/packed_conv.h) against a double-precision NHWC reference, for every
 // micro-kernel this CPU runs: random geometries (kernel sizes, strides, dilations, padding on
 // every side, batch), channel counts around the panel width and past one K block, results
-// independent of the thread count bit for bit, and the epilogue called once per element.
+// independent of the thread count bit for bit, the epilogue called once per element, and the
+// tile epilogue applied once, after the last block of taps or pieces.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <mutex>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "kernel_test_util.h"
@@ -111,6 +113,55 @@ TEST_P(PackedConv, EpilogueSeesEveryElementOnce) {
       for (int64_t c = c0; c < c1; ++c) ++seen[r * M + c];
   });
   EXPECT_TRUE(std::all_of(seen.begin(), seen.end(), [](int n) { return n == 1; }));
+}
+
+// y = silu(conv + bias) in registers equals silu applied to the plain result plus bias: for a 3x3
+// kernel whose taps take two blocks of K (40 channels: 6 taps per block), a 1x1 one read in place,
+// and 1x1 ones whose X comes in pieces of one width (the taps path) and of two widths.
+TEST_P(PackedConv, TileEpilogueAppliesOnceAfterTheLastBlock) {
+  std::mt19937 rng(35);
+  ThreadPool pool(2);
+  const int64_t M = 80, H = 9, W = 11, rows = H * W;
+  const std::vector<float> bias = RandomVector(M, rng);
+  TileEpilogue ep;
+  ep.act = TileEpilogue::kSilu;
+  ep.bias = bias.data();
+  auto check = [&](const std::vector<float>& plain, const std::vector<float>& fused) {
+    ASSERT_EQ(plain.size(), fused.size());
+    for (size_t i = 0; i < plain.size(); ++i) {
+      const double v = double(plain[i]) + bias[i % M], expect = v / (1 + std::exp(-v));
+      ASSERT_NEAR(fused[i], expect, 2e-6 * (1 + std::abs(expect))) << "element " << i;
+    }
+  };
+  for (int64_t k : {3, 1}) {
+    SCOPED_TRACE("kernel " + std::to_string(k));
+    ConvGeometry g;
+    g.in_h = g.out_h = H, g.in_w = g.out_w = W, g.channels = 40, g.kernel_h = g.kernel_w = k;
+    g.pad_top = g.pad_left = k / 2;
+    const std::vector<float> x = RandomVector(rows * g.channels, rng);
+    const std::vector<float> w = RandomVector(M * g.channels * k * k, rng);
+    auto packed = PackedConvWeights::Pack(M, g.channels, k, k, w.data(), GetParam());
+    ASSERT_NE(packed, nullptr);
+    std::vector<float> plain(static_cast<size_t>(rows * M)), fused(plain.size(), NAN);
+    PackedConvNhwc(&pool, g, x.data(), *packed, plain.data());
+    PackedConvNhwc(&pool, g, x.data(), *packed, fused.data(), nullptr, ep);
+    check(plain, fused);
+  }
+  for (const std::vector<int64_t>& widths : std::vector<std::vector<int64_t>>{{20, 20, 20, 20, 20}, {300, 17}}) {
+    int64_t C = 0;
+    std::vector<std::vector<float>> xs;
+    std::vector<ChannelPiece> pieces;
+    for (int64_t c : widths) xs.push_back(RandomVector(rows * c, rng)), C += c;
+    for (size_t i = 0; i < widths.size(); ++i) pieces.push_back({xs[i].data(), widths[i]});
+    SCOPED_TRACE("pieces of " + std::to_string(widths[0]) + " channels, " + std::to_string(C) + " in all");
+    const std::vector<float> w = RandomVector(M * C, rng);
+    auto packed = PackedConvWeights::Pack(M, C, 1, 1, w.data(), GetParam());
+    ASSERT_NE(packed, nullptr);
+    std::vector<float> plain(static_cast<size_t>(rows * M)), fused(plain.size(), NAN);
+    PackedPointwiseConvPieces(&pool, rows, pieces, *packed, plain.data());
+    PackedPointwiseConvPieces(&pool, rows, pieces, *packed, fused.data(), nullptr, ep);
+    check(plain, fused);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Isa, PackedConv, ::testing::Values(GemmIsa::kAvx512, GemmIsa::kAvx2),

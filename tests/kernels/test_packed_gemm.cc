@@ -1,12 +1,15 @@
 // PackedSgemm (kernels/packed_gemm.h) against a double-precision reference, for every
 // micro-kernel this CPU runs: random shapes with row/column/K tails, B as [K, N] and as [N, K],
-// results independent of the thread count bit for bit, and the epilogue called once per element.
+// results independent of the thread count bit for bit, the epilogue called once per element, and
+// the tile epilogue (bias + activation in registers) applied once, after the last block of K.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstring>
 #include <mutex>
 #include <random>
+#include <string>
+#include <tuple>
 #include <vector>
 
 #include "kernel_test_util.h"
@@ -106,6 +109,54 @@ TEST_P(PackedGemm, EpilogueCoversEachElementOnceAfterItsProduct) {
   for (int64_t i = 0; i < M * N; ++i) {
     ASSERT_EQ(calls[i], 1) << "element " << i;
     ASSERT_EQ(c[i], plain[i] + 1.0f) << "element " << i;
+  }
+}
+
+// act(v) in double for the tile epilogue's activations.
+double Activate(TileEpilogue::Act act, double v, double beta) {
+  switch (act) {
+    case TileEpilogue::kNone: return v;
+    case TileEpilogue::kRelu: return v > 0 ? v : 0;
+    case TileEpilogue::kSilu: return v / (1 + std::exp(-beta * v));
+    case TileEpilogue::kSigmoid: return 1 / (1 + std::exp(-v));
+    case TileEpilogue::kGelu: return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0)));
+  }
+  return NAN;
+}
+
+TEST_P(PackedGemm, TileEpilogueIsActivationOfProductPlusBias) {
+  std::mt19937 rng(24);
+  ThreadPool pool(3);
+  const TileEpilogue::Act acts[] = {TileEpilogue::kNone, TileEpilogue::kRelu, TileEpilogue::kSilu,
+                                    TileEpilogue::kSigmoid, TileEpilogue::kGelu};
+  // N: inside one vector, one vector exactly, a right-edge panel past one vector, several panels;
+  // K past one block (256) so that only the last block may apply it.
+  for (const auto& [M, N, K] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
+           {13, 5, 40}, {30, 16, 300}, {250, 70, 600}, {7, 40, 257}, {64, 96, 64}}) {
+    const std::vector<float> a = RandomVector(M * K, rng), b = RandomVector(K * N, rng), bias = RandomVector(N, rng);
+    auto packed = PackedMatrix::Pack(K, N, b.data(), true, GetParam());
+    ASSERT_NE(packed, nullptr);
+    std::vector<float> plain(static_cast<size_t>(M * N));
+    PackedSgemm(nullptr, M, a.data(), K, *packed, plain.data(), N);
+    for (TileEpilogue::Act act : acts) {
+      for (bool with_bias : {false, true}) {
+        TileEpilogue ep;
+        ep.act = act;
+        ep.bias = with_bias ? bias.data() : nullptr;
+        ep.beta = act == TileEpilogue::kSilu && with_bias ? 1.702f : 1.0f;
+        SCOPED_TRACE(std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K) + " act " +
+                     std::to_string(act) + (with_bias ? " bias" : ""));
+        std::vector<float> c(plain.size(), NAN), c3(plain.size(), NAN);
+        PackedSgemm(nullptr, M, a.data(), K, *packed, c.data(), N, nullptr, ep);
+        PackedSgemm(&pool, M, a.data(), K, *packed, c3.data(), N, nullptr, ep);
+        for (int64_t i = 0; i < M * N; ++i) {
+          const double v = double(plain[i]) + (with_bias ? bias[i % N] : 0.0);
+          const double expect = Activate(act, v, ep.beta);
+          ASSERT_NEAR(c[i], expect, 2e-6 * (1 + std::abs(expect))) << "element " << i;
+          ASSERT_EQ(c[i], c3[i]) << "element " << i << ": 1 and 3 threads differ";
+        }
+      }
+    }
   }
 }
 

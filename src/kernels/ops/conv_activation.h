@@ -19,7 +19,10 @@
 #include <emmintrin.h>
 #endif
 
+#include <optional>
+
 #include "ir/graph.h"
+#include "kernels/packed_gemm.h"
 #include "kernels/simd_rows.h"
 #include "kernels/vector_math.h"
 #include "parallax/status.h"
@@ -175,6 +178,21 @@ inline void ApplyBiasActivation(const Activation& a, float* x, int64_t n, float 
     case Activation::kHardSwish: return ActLoop<Activation::kHardSwish>(a, x, n, bias);
     case Activation::kGelu: return ActLoop<Activation::kGelu>(a, x, n, bias);
     case Activation::kTanh: return ActLoop<Activation::kTanh>(a, x, n, bias);
+  }
+}
+
+// act(C + bias[column]) as a TileEpilogue, which the packed micro-kernels apply in registers
+// (the same vector functions as the row kernels); nullopt for the activations they do not have.
+inline std::optional<TileEpilogue> AsTileEpilogue(const Activation& a, const float* bias) {
+  TileEpilogue t;
+  t.bias = bias;
+  switch (a.kind) {
+    case Activation::kNone: t.act = TileEpilogue::kNone; return t;
+    case Activation::kRelu: t.act = TileEpilogue::kRelu; return t;
+    case Activation::kSilu: t.act = TileEpilogue::kSilu; t.beta = a.beta; return t;
+    case Activation::kSigmoid: t.act = TileEpilogue::kSigmoid; return t;
+    case Activation::kGelu: t.act = TileEpilogue::kGelu; return t;
+    default: return std::nullopt;
   }
 }
 

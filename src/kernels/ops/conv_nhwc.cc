@@ -175,11 +175,13 @@ Status NhwcConvPiecesCompute(KernelContext& ctx) {
     for (size_t i = 3; i < ctx.inputs.size(); ++i) pieces.push_back({ctx.in(i).data<float>(), ctx.in(i).shape().back()});
     const int64_t M = state->packed->M();
     float* y = ctx.out(0).data<float>();
+    const std::optional<TileEpilogue> tile = AsTileEpilogue(act, bias);
     GemmEpilogue epilogue;
-    if (bias != nullptr || act.kind != Activation::kNone) {
+    if (!tile) {
       epilogue = [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) { BiasActivation(act, bias, y, M, r0, r1, c0, c1); };
     }
-    PackedPointwiseConvPieces(ctx.pool, NumElements(xs) / xs.back(), pieces, *state->packed, y, epilogue);
+    PackedPointwiseConvPieces(ctx.pool, NumElements(xs) / xs.back(), pieces, *state->packed, y, epilogue,
+                              tile.value_or(TileEpilogue{}));
     return Status::Ok();
   }
   PX_ASSIGN_OR_RETURN(Tensor x, Tensor::Allocate(DataType::kFloat32, xs));
@@ -238,13 +240,14 @@ Status NhwcConvCompute(KernelContext& ctx) {
       cg.dilation_h = g.dilation[0], cg.dilation_w = g.dilation[1], cg.pad_top = g.pad_begin[0],
       cg.pad_left = g.pad_begin[1];
       float* y = Y.data<float>();
+      const std::optional<TileEpilogue> tile = AsTileEpilogue(act, bias);
       GemmEpilogue epilogue;
-      if (bias != nullptr || act.kind != Activation::kNone) {
+      if (!tile) {
         epilogue = [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
           BiasActivation(act, bias, y, M, r0, r1, c0, c1);
         };
       }
-      PackedConvNhwc(ctx.pool, cg, X.data<float>(), *state->packed, y, epilogue);
+      PackedConvNhwc(ctx.pool, cg, X.data<float>(), *state->packed, y, epilogue, tile.value_or(TileEpilogue{}));
       return Status::Ok();
     }
     if (state->xnn != nullptr && state->xnn->TryRunNhwc(xa, X.data<float>(), Y.data<float>(), ctx.pool)) {

@@ -130,8 +130,9 @@ void RunMatMul(const MatMulDims& d, const T* a, const T* b, T* c, ThreadPool* po
 }
 
 // float32 C = act(A * B + bias) with B packed once per node (kernels/packed_gemm.h), when B is a
-// 2-D constant of the plan: A's batch folds into M, and bias and activation run on each block of
-// C as soon as it is done. False when that does not apply: the caller computes C.
+// 2-D constant of the plan: A's batch folds into M, and bias and activation are applied to each
+// tile of C in registers (to each finished block for activations the tile kernel lacks). False
+// when that does not apply: the caller computes C.
 bool TryPackedMatMul(KernelContext& ctx, const MatMulDims& d, const float* bias, const Activation& act) {
   if (ctx.state == nullptr || !ctx.is_constant(1) || ctx.in(1).shape().size() != 2) return false;
   const int64_t rows = NumElements(d.batch) * d.M;
@@ -142,13 +143,14 @@ bool TryPackedMatMul(KernelContext& ctx, const MatMulDims& d, const float* bias,
   if (packed == nullptr || packed->K() != d.K || packed->N() != d.N) return false;
   float* c = ctx.out(0).data<float>();
   const int64_t N = d.N;
+  const std::optional<TileEpilogue> tile = AsTileEpilogue(act, bias);
   GemmEpilogue epilogue;
-  if (bias != nullptr || act.kind != Activation::kNone) {
+  if (!tile) {
     epilogue = [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
       ApplyRowBiasActivation(act, c + r0 * N + c0, r1 - r0, c1 - c0, bias ? bias + c0 : nullptr, N);
     };
   }
-  PackedSgemm(ctx.pool, rows, ctx.in(0).data<float>(), d.K, *packed, c, N, epilogue);
+  PackedSgemm(ctx.pool, rows, ctx.in(0).data<float>(), d.K, *packed, c, N, epilogue, tile.value_or(TileEpilogue{}));
   return true;
 }
 
