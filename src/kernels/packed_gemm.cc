@@ -44,6 +44,8 @@ GemmIsa AutoIsa() {
 }  // namespace
 
 bool PackedGemmAvailable() { return AutoIsa() != GemmIsa::kAuto; }
+GemmIsa PackedGemmIsa() { return AutoIsa(); }
+bool PackedGemmRuns(GemmIsa isa) { return isa == GemmIsa::kAuto ? PackedGemmAvailable() : KernelFor(isa) != nullptr; }
 
 std::shared_ptr<PackedMatrix> PackedMatrix::Pack(int64_t K, int64_t N, const float* b, bool b_is_kn,
                                                  GemmIsa isa, int64_t ldb) {

@@ -95,6 +95,10 @@ class PackedMatrix {
 // True when Pack() with GemmIsa::kAuto gives matrices on this CPU and build (and
 // PARALLAX_PACKED_GEMM does not turn packing off).
 bool PackedGemmAvailable();
+// Whether Pack() gives matrices for `isa` on this CPU and build (kAuto: the widest there is).
+bool PackedGemmRuns(GemmIsa isa);
+// The ISA that Pack() with GemmIsa::kAuto packs for here (kAuto: none).
+GemmIsa PackedGemmIsa();
 
 // Called on each finished block of C (rows [r0, r1), columns [c0, c1)) while it is still in
 // cache: bias and activation epilogues. May run on any pool thread, on disjoint blocks.

@@ -2,6 +2,8 @@
 // (kernels/reference/conv_ref, pool_ref), with the data transposed around them.
 #include <cstring>
 #include <random>
+#include <string>
+#include <vector>
 #include <tuple>
 
 #include "kernel_test_util.h"
@@ -129,6 +131,51 @@ TEST(NhwcConv, WideLayersOnThePackedKernelWithBiasAndSilu) {
       auto out = RunKernel(n, {Permute(x, false), wt, b}, nullptr, run < 2 ? &state : nullptr, 0b110);
       ASSERT_TRUE(out.ok()) << out.status().message();
       ExpectClose(Permute((*out)[0], true), expect, 1e-4);
+    }
+  }
+}
+
+TEST(NhwcConv, ImageInNchwMatchesTheReference) {
+  // input_layout NCHW (a region's first convolution): X stays NCHW, Y is NHWC. With plan state
+  // and at most kImageConvMaxChannels channels in group 1 the image kernel runs (with the
+  // activations the tile epilogue has, and LeakyRelu after it); without state, with more
+  // channels or groups, X is transposed first.
+  std::mt19937 rng(12);
+  struct Case {
+    int64_t c, m, k, stride, pad, h, w, group;
+    const char* act;
+  };
+  for (const Case& t : std::vector<Case>{{3, 16, 3, 2, 1, 20, 41, 1, "Silu"},
+                                         {1, 8, 5, 1, 2, 9, 30, 1, "Relu"},
+                                         {4, 20, 2, 1, 0, 7, 27, 1, "LeakyRelu"},
+                                         {3, 32, 7, 2, 3, 15, 33, 1, ""},
+                                         {6, 16, 3, 1, 1, 8, 26, 1, "Silu"},
+                                         {4, 8, 3, 1, 1, 6, 25, 2, "Silu"}}) {
+    SCOPED_TRACE("C " + std::to_string(t.c) + " M " + std::to_string(t.m) + " k " + std::to_string(t.k) +
+                 " act " + t.act);
+    Tensor x = RandomFloat({2, t.c, t.h, t.w}, rng), wt = RandomFloat({t.m, t.c / t.group, t.k, t.k}, rng);
+    Tensor b = RandomFloat({t.m}, rng);
+    ref::ConvParams p{{t.stride, t.stride}, {1, 1}, {t.pad, t.pad}, {t.pad, t.pad}, t.group};
+    Tensor expect = ref::ConvRef(x, wt, &b, p);
+    const std::string act = t.act;
+    for (int64_t i = 0; i < expect.numel(); ++i) {
+      const double v = expect.data<float>()[i];
+      const double y = act == "Silu" ? v / (1.0 + std::exp(-v)) : act == "Relu" ? std::max(v, 0.0)
+                       : act == "LeakyRelu" ? (v >= 0 ? v : 0.01 * v) : v;
+      expect.data<float>()[i] = static_cast<float>(y);
+    }
+    Node n = NhwcNode("NhwcConv");
+    SetInts(n, "strides", {t.stride, t.stride});
+    SetInts(n, "pads", {t.pad, t.pad, t.pad, t.pad});
+    SetInt(n, "group", t.group);
+    SetString(n, "input_layout", "NCHW");
+    if (!act.empty()) SetString(n, "activation", t.act);
+    KernelState state;
+    for (int run = 0; run < 3; ++run) {
+      auto out = RunKernel(n, {x, wt, b}, nullptr, run < 2 ? &state : nullptr, 0b110);
+      ASSERT_TRUE(out.ok()) << out.status().message();
+      SCOPED_TRACE("run " + std::to_string(run));
+      ExpectClose(Permute((*out)[0], true), expect, 1e-5);
     }
   }
 }

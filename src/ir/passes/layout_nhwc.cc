@@ -9,7 +9,8 @@
 //   axis (axis 1 → 3); MaxPool → parallax::NhwcMaxPool; Resize with constant scales or sizes
 //   (permuted).
 // A value leaving the region for any other consumer (or the graph outputs) gets one Transpose
-// back to NCHW under its original name; a region input gets one Transpose to NHWC. A region of
+// back to NCHW under its original name; a region input gets one Transpose to NHWC, except an
+// image that a Conv reads with few channels (input_layout NCHW: kernels/image_conv.h). A region of
 // a single 1x1 Conv is left alone: the NCHW kernel runs it as one GEMM without transposes.
 // A model's own Transpose of a region output to channels-last (Whisper's encoder turns its
 // convolution output [1, 384, 1500] into [1, 1500, 384]) reads the NHWC value instead: both
@@ -19,6 +20,7 @@
 
 #include "ir/passes/fusion_util.h"
 #include "ir/passes/passes.h"
+#include "kernels/image_conv.h"  // kImageConvMaxChannels, kImageConvMaxK
 
 namespace parallax {
 namespace {
@@ -117,6 +119,16 @@ int LayoutPass::Convertible(const Node& n) const {
   return 0;
 }
 
+// A 2-D Conv of group 1 with few input channels (an image) and a small window: as NhwcConv it
+// reads an NCHW input in place (input_layout NCHW: kernels/image_conv.h) instead of after an
+// entry transpose.
+bool ReadsImage(const Graph& g, const Node& n) {
+  if (!DefaultDomain(n) || n.op_type != "Conv" || n.GetInt("group", 1) != 1) return false;
+  const Tensor* w = Constant(g, n.inputs[1]);
+  return w != nullptr && w->rank() == 4 && w->dim(1) <= kImageConvMaxChannels &&
+         w->dim(1) * w->dim(2) * w->dim(3) <= kImageConvMaxK;
+}
+
 // Channels-first → channels-last permutations, and back.
 std::vector<int64_t> ToChannelsLast(int rank) { return rank == 3 ? std::vector<int64_t>{0, 2, 1} : std::vector<int64_t>{0, 2, 3, 1}; }
 std::vector<int64_t> ToChannelsFirst(int rank) { return rank == 3 ? std::vector<int64_t>{0, 2, 1} : std::vector<int64_t>{0, 3, 1, 2}; }
@@ -212,6 +224,11 @@ Status LayoutPass::Run() {
       if (v == kNoValue) continue;
       if (nhwc_[v]) {
         g_.nodes[id].inputs[i] = nhwc_id_.at(v);
+      } else if (ReadsImage(g_, g_.nodes[id])) {  // the image kernel reads it in place
+        Attribute a;
+        a.kind = Attribute::Kind::kString;
+        a.s = "NCHW";
+        g_.nodes[id].attrs["input_layout"] = a;
       } else if (Constant(g_, v) == nullptr || Constant(g_, v)->numel() != 1) {
         const ValueId t = EntryTranspose(v, node_rank_[id]);  // may grow g_.nodes: index again below
         g_.nodes[id].inputs[i] = t;

@@ -7,6 +7,9 @@
 //   the channel concatenation of inputs 0, 3, 4, ... — a Concat folded into its 1x1
 //   convolution by ir/passes/fuse_concat_conv.cc. The packed kernel reads each piece in place;
 //   elsewhere the pieces are concatenated into a scratch X first.
+//   With input_layout = "NCHW" (set by the layout pass on a region's first convolution when
+//   X has few channels: an image), X is (N, C, H, W) and Y still (N, OH, OW, M): the image
+//   kernel (kernels/image_conv.h) reads the image in place; elsewhere X is transposed first.
 // With group 1, 32 or more input and output channels and constant weights it runs on
 // kernels/packed_conv.h (the packed-GEMM micro-kernels, weights packed once per node, at load
 // where the session prepacks); narrower and grouped (depthwise) ones on XNNPACK, the operator
@@ -17,6 +20,7 @@
 #include <cstring>
 #include <memory>
 
+#include "kernels/image_conv.h"
 #include "kernels/kernel_util.h"
 #include "kernels/packed_conv.h"
 #include "kernels/ops/conv.h"
@@ -35,6 +39,9 @@ Shape ToNchw(const Shape& s) {
 Shape ToNhwc(const Shape& s) {
   return s.size() == 3 ? Shape{s[0], s[2], s[1]} : Shape{s[0], s[2], s[3], s[1]};
 }
+
+// X is an NCHW image (the attribute the layout pass sets on a region's first convolution).
+bool InputIsNchw(const Node& node) { return node.GetString("input_layout", "NHWC") == "NCHW"; }
 
 Status NhwcShapes(const Node& node, const Shape& x, const Shape& w, const Shape* b, Shape* out) {
   if ((x.size() != 4 && x.size() != 3) || w.size() != x.size()) {
@@ -72,6 +79,17 @@ Status NhwcConvInfer(InferContext& ctx) {
     if (i >= 3) pieces.push_back(&ctx.in(i).shape);
   }
   PX_RETURN_IF_ERROR(ParseActivation(ctx.node).status());
+  if (InputIsNchw(ctx.node)) {
+    if (pieces.size() > 1 || ctx.in(0).shape.size() != 4) {
+      return InvalidArgument(ctx.node.Describe() + "input_layout NCHW expects one X of rank 4, got " +
+                             std::to_string(pieces.size()) + " piece(s) of X " + ShapeToString(ctx.in(0).shape));
+    }
+    Shape out;
+    PX_RETURN_IF_ERROR(NhwcShapes(ctx.node, ToNhwc(ctx.in(0).shape), ctx.in(1).shape,
+                                  ctx.has(2) ? &ctx.in(2).shape : nullptr, &out));
+    ctx.SetOutput(0, DataType::kFloat32, out);
+    return Status::Ok();
+  }
   PX_ASSIGN_OR_RETURN(Shape x, JoinedX(ctx.node, pieces));
   Shape out;
   PX_RETURN_IF_ERROR(NhwcShapes(ctx.node, x, ctx.in(1).shape, ctx.has(2) ? &ctx.in(2).shape : nullptr, &out));
@@ -91,8 +109,10 @@ void Rotate(const float* src, float* dst, int64_t n, int64_t rows, int64_t cols,
   });
 }
 
-// A node's cached form: its packed weights, or its XNNPACK operator.
+// A node's cached form: its image-kernel weights (input_layout NCHW), its packed weights, or
+// its XNNPACK operator.
 struct NhwcConvState {
+  std::shared_ptr<ImageConvWeights> image;
   std::shared_ptr<PackedConvWeights> packed;
   std::shared_ptr<XnnConv2DOp> xnn;
 };
@@ -122,15 +142,24 @@ std::shared_ptr<PackedConvWeights> PackedWeightsFor(int64_t groups, const Tensor
 // KernelDef::prepack: the packed weights of a convolution the packed kernel runs (the state
 // NhwcConvCompute would otherwise make at its first run), so that the session keeps only the
 // packed copy; null for the convolutions XNNPACK runs.
+// The image kernel's weights for a convolution of an NCHW image it runs; null otherwise.
+std::shared_ptr<ImageConvWeights> ImageWeightsFor(const Node& node, const Tensor& w) {
+  if (!InputIsNchw(node) || node.GetInt("group", 1) != 1 || w.rank() != 4 || w.dim(1) > kImageConvMaxChannels) {
+    return nullptr;
+  }
+  return ImageConvWeights::Pack(w.dim(0), w.dim(1), w.dim(2), w.dim(3), w.data<float>());
+}
+
 std::shared_ptr<void> PrepackNhwcConvWeight(const Node& node, const Tensor& w) {
   if (w.dtype() != DataType::kFloat32 || (w.rank() != 4 && w.rank() != 3) || w.raw() == nullptr) return nullptr;
   auto s = std::make_shared<NhwcConvState>();
-  s->packed = PackedWeightsFor(node.GetInt("group", 1), w);
-  if (s->packed == nullptr) return nullptr;
+  s->image = ImageWeightsFor(node, w);
+  if (s->image == nullptr) s->packed = PackedWeightsFor(node.GetInt("group", 1), w);
+  if (s->image == nullptr && s->packed == nullptr) return nullptr;
   return s;
 }
-// The packing depends on the weight and on nothing but "group" among the attributes.
-const char* const kNhwcConvPackingAttrs[] = {"group", nullptr};
+// The packing depends on the weight and on nothing but these attributes.
+const char* const kNhwcConvPackingAttrs[] = {"group", "input_layout", nullptr};
 
 // Bias and activation on rows [r0, r1) x columns [c0, c1) of Y (M columns), in one activation
 // call when the block is whole rows.
@@ -203,14 +232,16 @@ Status NhwcConvPiecesCompute(KernelContext& ctx) {
 
 Status NhwcConvCompute(KernelContext& ctx) {
   if (ctx.inputs.size() > 3) return NhwcConvPiecesCompute(ctx);
-  const Tensor& X = ctx.in(0);
+  const bool image_in = InputIsNchw(ctx.node);
+  const Tensor* Xp = &ctx.in(0);
   const Tensor& Wt = ctx.in(1);
   const Tensor* B = ctx.has(2) ? &ctx.in(2) : nullptr;
   Tensor& Y = ctx.out(0);
   if (Y.numel() == 0) return Status::Ok();
   PX_ASSIGN_OR_RETURN(Activation act, ParseActivation(ctx.node));
-  const bool one_d = X.rank() == 3;
-  const int64_t N = X.dim(0), H = one_d ? 1 : X.dim(1), W = X.dim(X.rank() - 2), C = X.dim(X.rank() - 1);
+  const bool one_d = Xp->rank() == 3 && !image_in;
+  const int64_t N = Xp->dim(0), H = one_d ? 1 : Xp->dim(image_in ? 2 : 1), W = Xp->dim(Xp->rank() - (image_in ? 1 : 2)),
+                C = Xp->dim(image_in ? 1 : Xp->rank() - 1);
   const int64_t M = Wt.dim(0), KH = one_d ? 1 : Wt.dim(2), KW = Wt.dim(Wt.rank() - 1);
   PX_ASSIGN_OR_RETURN(SpatialGeometry g, one_d ? ComputeConvGeometry(ctx.node, {W}, {KW}, false)
                                                : ComputeConvGeometry(ctx.node, {H, W}, {KH, KW}, false));
@@ -225,22 +256,43 @@ Status NhwcConvCompute(KernelContext& ctx) {
                        g.pad_end[0], g.pad_end[1], ctx.node.GetInt("group", 1)};
   const float* bias = B ? B->data<float>() : nullptr;
   const bool cacheable = ctx.state != nullptr && ctx.is_constant(1) && (B == nullptr || ctx.is_constant(2));
+  ConvGeometry cg;
+  cg.batch = N, cg.in_h = H, cg.in_w = W, cg.channels = C, cg.out_h = g.out[0], cg.out_w = g.out[1];
+  cg.kernel_h = KH, cg.kernel_w = KW, cg.stride_h = g.stride[0], cg.stride_w = g.stride[1];
+  cg.dilation_h = g.dilation[0], cg.dilation_w = g.dilation[1], cg.pad_top = g.pad_begin[0],
+  cg.pad_left = g.pad_begin[1];
+  const std::optional<TileEpilogue> tile = AsTileEpilogue(act, bias);
+  NhwcConvState* state = nullptr;
   if (cacheable) {
-    NhwcConvState* state = ctx.state->GetOrCreate<NhwcConvState>([&] {
+    state = ctx.state->GetOrCreate<NhwcConvState>([&] {
       auto s = std::make_shared<NhwcConvState>();
-      s->packed = PackedWeightsFor(xa.G, Wt);
-      if (s->packed == nullptr && XnnConv2DSupported(xa)) s->xnn = XnnConv2DOp::Create(xa, Wt.data<float>(), bias, act);
+      s->image = ImageWeightsFor(ctx.node, Wt);
+      if (s->image == nullptr) s->packed = PackedWeightsFor(xa.G, Wt);
+      if (s->image == nullptr && s->packed == nullptr && XnnConv2DSupported(xa)) {
+        s->xnn = XnnConv2DOp::Create(xa, Wt.data<float>(), bias, act);
+      }
       return s;
     });
+  }
+  Tensor x_nhwc;
+  if (image_in) {
+    const ImageConvWeights* image = state != nullptr ? state->image.get() : nullptr;
+    if (image != nullptr && image->C() == C && image->M() == M && image->KH() == KH && image->KW() == KW) {
+      float* y = Y.data<float>();
+      ImageConvNchw(ctx.pool, cg, Xp->data<float>(), *image, y, tile.value_or(TileEpilogue{}));
+      if (!tile) BiasActivation(act, bias, y, M, 0, N * g.out[0] * g.out[1], 0, M);
+      return Status::Ok();
+    }
+    // No image kernel here: the image to NHWC, then as any NhwcConv.
+    PX_ASSIGN_OR_RETURN(x_nhwc, Tensor::Allocate(DataType::kFloat32, ToNhwc(Xp->shape())));
+    Rotate(Xp->data<float>(), x_nhwc.data<float>(), N, C, H * W, ctx.pool);
+    Xp = &x_nhwc;
+  }
+  const Tensor& X = *Xp;
+  if (state != nullptr) {
     if (state->packed != nullptr && state->packed->C() == C && state->packed->M() == M &&
         state->packed->KH() == KH && state->packed->KW() == KW) {
-      ConvGeometry cg;
-      cg.batch = N, cg.in_h = H, cg.in_w = W, cg.channels = C, cg.out_h = g.out[0], cg.out_w = g.out[1];
-      cg.kernel_h = KH, cg.kernel_w = KW, cg.stride_h = g.stride[0], cg.stride_w = g.stride[1];
-      cg.dilation_h = g.dilation[0], cg.dilation_w = g.dilation[1], cg.pad_top = g.pad_begin[0],
-      cg.pad_left = g.pad_begin[1];
       float* y = Y.data<float>();
-      const std::optional<TileEpilogue> tile = AsTileEpilogue(act, bias);
       GemmEpilogue epilogue;
       if (!tile) {
         epilogue = [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
