@@ -10,7 +10,7 @@
 //   With input_layout = "NCHW" (set by the layout pass on a region's first convolution when
 //   X has few channels: an image), X is (N, C, H, W) and Y still (N, OH, OW, M): the image
 //   kernel (kernels/image_conv.h) reads the image in place; elsewhere X is transposed first.
-// With group 1, 32 or more input and output channels and constant weights it runs on
+// With group 1, 16 or more input and 32 or more output channels and constant weights it runs on
 // kernels/packed_conv.h (the packed-GEMM micro-kernels, weights packed once per node, at load
 // where the session prepacks); narrower and grouped (depthwise) ones on XNNPACK, the operator
 // cached per node. PARALLAX_NHWC_CONV=xnnpack sends every node to XNNPACK (the A/B
@@ -126,10 +126,12 @@ bool PackedConvEnabled() {
 }
 
 // The packed kernel computes 32 output channels per tile (AVX-512) and reads the rows of A as
-// runs of C floats: with fewer channels than that (YOLOv8n's first three layers, C or M = 3
-// or 16) XNNPACK's 16-wide tiles win, measured per node (docs/benchmarks.md).
+// runs of C floats: with fewer output channels, or input rows under 16 floats, XNNPACK's
+// 16-wide tiles win, measured per node (docs/benchmarks.md). YOLOv8n's second layer (C 16,
+// M 32) moved to the packed kernel once bias and SiLU ran on the tiles in L1 (session 8):
+// 2.42 against 2.78 ms, the best of 4 alternated processes each.
 bool UsePackedConv(int64_t groups, int64_t channels, int64_t outputs) {
-  return groups == 1 && channels >= 32 && outputs >= 32 && PackedConvEnabled();
+  return groups == 1 && channels >= 16 && outputs >= 32 && PackedConvEnabled();
 }
 
 // W (M, C, KH, KW) or (M, C, KW) packed for the packed kernel; null where it does not run
