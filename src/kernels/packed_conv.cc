@@ -1,6 +1,8 @@
 #include "kernels/packed_conv.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "kernels/packed_gemm_kernel.h"
@@ -13,50 +15,70 @@ using packed_gemm_detail::kKc;
 
 // Pointers to the rows of A for rows [i0, i0 + mc) and taps [t0, t0 + taps), laid out for
 // IndirectPanel: [tile of mr rows][tap][mr]. A tap outside X points at zeros, as do the
-// unused rows of the last tile.
+// unused rows of the last tile. With `strided`, a whole tile whose rows are consecutive pixels
+// of one output row with every window inside X gets its first window's corner in (*corners)[tile]
+// and no pointers (StridedTiles); *off receives each tap's offset from a corner, in floats.
 void BuildIndirection(const ConvGeometry& g, const float* x, const float* zeros, int64_t i0, int64_t mc,
-                      int64_t t0, int64_t taps, int mr, std::vector<const float*>* ind) {
+                      int64_t t0, int64_t taps, int mr, bool strided, std::vector<const float*>* ind,
+                      std::vector<const float*>* corners, std::vector<int64_t>* off) {
   const int64_t C = g.channels, pixels = g.out_h * g.out_w, tiles = (mc + mr - 1) / mr;
   ind->resize(static_cast<size_t>(tiles * taps * mr));
-  const float** out = ind->data();
+  corners->assign(static_cast<size_t>(tiles), nullptr);
+  off->resize(static_cast<size_t>(taps));
   // Window offsets of the block's taps (no divisions in the row loop: this runs per row block),
   // their range, and each tap's offset in X from the window's corner.
-  std::vector<int64_t> dy(taps), dx(taps), off(taps);
+  std::vector<int64_t> dy(taps), dx(taps);
   int64_t dy_max = 0, dx_max = 0;
   for (int64_t t = 0; t < taps; ++t) {
     dy[t] = ((t0 + t) / g.kernel_w) * g.dilation_h;
     dx[t] = ((t0 + t) % g.kernel_w) * g.dilation_w;
-    off[t] = (dy[t] * g.in_w + dx[t]) * C;
+    (*off)[t] = (dy[t] * g.in_w + dx[t]) * C;
     dy_max = std::max(dy_max, dy[t]);
     dx_max = std::max(dx_max, dx[t]);
   }
+  const int64_t* offs = off->data();
   int64_t n = i0 / pixels, oh = (i0 % pixels) / g.out_w, ow = i0 % g.out_w;
-  for (int64_t r = 0, lane = 0; r < tiles * mr; ++r) {
-    // Row r's slot for tap 0 ([r / mr][0][r % mr]), without a division per row.
-    const float** slot = out + (r - lane) * taps + lane;
-    if (++lane == mr) lane = 0;
-    if (r >= mc) {
-      for (int64_t t = 0; t < taps; ++t) slot[t * mr] = zeros;
-      continue;
-    }
-    const float* image = x + n * g.in_h * g.in_w * C;
-    const int64_t y0 = oh * g.stride_h - g.pad_top, x0 = ow * g.stride_w - g.pad_left;
-    if (y0 >= 0 && y0 + dy_max < g.in_h && x0 >= 0 && x0 + dx_max < g.in_w) {  // the whole window is inside
-      const float* corner = image + (y0 * g.in_w + x0) * C;
-      for (int64_t t = 0; t < taps; ++t) slot[t * mr] = corner + off[t];
-    } else {
-      for (int64_t t = 0; t < taps; ++t) {
-        const int64_t ih = y0 + dy[t], iw = x0 + dx[t];
-        const bool inside = ih >= 0 && ih < g.in_h && iw >= 0 && iw < g.in_w;
-        slot[t * mr] = inside ? image + (ih * g.in_w + iw) * C : zeros;
-      }
-    }
-    if (++ow == g.out_w) {
+  auto next_row = [&](int64_t step) {  // step pixels along one output row (ow + step <= out_w)
+    ow += step;
+    if (ow == g.out_w) {
       ow = 0;
       if (++oh == g.out_h) {
         oh = 0;
         ++n;
       }
+    }
+  };
+  for (int64_t tile = 0; tile < tiles; ++tile) {
+    const float** slots = ind->data() + tile * taps * mr;
+    const int64_t r0 = tile * mr;
+    if (strided && r0 + mr <= mc && ow + mr <= g.out_w) {
+      const int64_t y0 = oh * g.stride_h - g.pad_top, x0 = ow * g.stride_w - g.pad_left;
+      const int64_t x_last = x0 + (mr - 1) * g.stride_w;
+      if (y0 >= 0 && y0 + dy_max < g.in_h && x0 >= 0 && x_last + dx_max < g.in_w) {
+        (*corners)[tile] = x + ((n * g.in_h + y0) * g.in_w + x0) * C;
+        next_row(mr);
+        continue;
+      }
+    }
+    for (int64_t lane = 0; lane < mr; ++lane) {
+      const float** slot = slots + lane;  // the row's slot for tap 0 ([tile][0][lane])
+      if (r0 + lane >= mc) {
+        for (int64_t t = 0; t < taps; ++t) slot[t * mr] = zeros;
+        continue;
+      }
+      const float* image = x + n * g.in_h * g.in_w * C;
+      const int64_t y0 = oh * g.stride_h - g.pad_top, x0 = ow * g.stride_w - g.pad_left;
+      if (y0 >= 0 && y0 + dy_max < g.in_h && x0 >= 0 && x0 + dx_max < g.in_w) {  // the whole window is inside
+        const float* corner = image + (y0 * g.in_w + x0) * C;
+        for (int64_t t = 0; t < taps; ++t) slot[t * mr] = corner + offs[t];
+      } else {
+        for (int64_t t = 0; t < taps; ++t) {
+          const int64_t ih = y0 + dy[t], iw = x0 + dx[t];
+          const bool inside = ih >= 0 && ih < g.in_h && iw >= 0 && iw < g.in_w;
+          slot[t * mr] = inside ? image + (ih * g.in_w + iw) * C : zeros;
+        }
+      }
+      next_row(1);
     }
   }
 }
@@ -73,6 +95,16 @@ void PieceIndirection(const std::vector<ChannelPiece>& pieces, int64_t i0, int64
     if (++lane == mr) lane = 0;
     for (int64_t t = 0; t < taps; ++t) slot[t * mr] = pieces[t0 + t].x + row * C;
   }
+}
+
+// PARALLAX_STRIDED_TILES=off builds pointers for every tile (the A/B baseline and the tests'
+// reference).
+bool StridedTilesDisabled() {
+  static const bool off = [] {
+    const char* env = std::getenv("PARALLAX_STRIDED_TILES");
+    return env != nullptr && std::string(env) == "off";
+  }();
+  return off;
 }
 
 }  // namespace
@@ -124,7 +156,9 @@ void PackedPointwiseConvPieces(ThreadPool* pool, int64_t rows, const std::vector
         const int64_t tb = std::min(per_block, taps - t0);
         PieceIndirection(pieces, i0, mc, t0, tb, indirect.mr, &ind);
         const TileEpilogue* last = t0 + tb == taps ? ep : nullptr;
-        for (int64_t p = p0; p < p1; ++p) indirect.fn(mc, ind.data(), t0, tb, C, b, p, y + i0 * N, N, t0 > 0, last);
+        for (int64_t p = p0; p < p1; ++p) {
+          indirect.fn(mc, ind.data(), t0, tb, C, b, p, y + i0 * N, N, t0 > 0, last, nullptr);
+        }
       }
     } else {
       int64_t k = 0;  // the piece's first row of B
@@ -161,19 +195,26 @@ void PackedConvNhwc(ThreadPool* pool, const ConvGeometry& g, const float* x, con
   // What taps outside X read.
   const std::vector<float> zeros(static_cast<size_t>(g.channels), 0.0f);
   const TileEpilogue* ep = tile.empty() ? nullptr : &tile;
+  // Tiles of consecutive pixels of one output row with every window inside X read A at this
+  // stride from one pointer per tap (StridedTiles), where the kernel is compiled for it.
+  const int64_t pixel_stride = g.stride_w * g.channels;
+  const bool strided = StridedTilesRun(pixel_stride) && !StridedTilesDisabled();
   RunGemmTasks(pool, tasks.count(), [&](int64_t t) {
     int64_t i0, i1, p0, p1;
     if (!tasks.Get(t, &i0, &i1, &p0, &p1)) return;
     const int64_t mc = i1 - i0;
     // Blocks of whole taps, about kKc rows of B each.
     thread_local std::vector<const float*> ind;
+    std::vector<const float*> corners;
+    std::vector<int64_t> off;
     const int64_t taps = w.KH() * w.KW(), per_block = std::max<int64_t>(1, kKc / g.channels);
     for (int64_t t0 = 0; t0 < taps; t0 += per_block) {
       const int64_t tb = std::min(per_block, taps - t0);
-      BuildIndirection(g, x, zeros.data(), i0, mc, t0, tb, indirect.mr, &ind);
+      BuildIndirection(g, x, zeros.data(), i0, mc, t0, tb, indirect.mr, strided, &ind, &corners, &off);
+      const StridedTiles tiles{corners.data(), off.data(), pixel_stride};
       const TileEpilogue* last = t0 + tb == taps ? ep : nullptr;
       for (int64_t p = p0; p < p1; ++p) {
-        indirect.fn(mc, ind.data(), t0, tb, g.channels, b, p, y + i0 * N, N, t0 > 0, last);
+        indirect.fn(mc, ind.data(), t0, tb, g.channels, b, p, y + i0 * N, N, t0 > 0, last, strided ? &tiles : nullptr);
       }
     }
     if (epilogue) epilogue(i0, i1, p0 * b.nr(), std::min(N, p1 * b.nr()));

@@ -7,9 +7,11 @@
 // Y[n*OH*OW, M] = A[n*OH*OW, KH*KW*C] * B[KH*KW*C, M], where row (n, oh, ow) of A holds the
 // KH x KW input pixels that output pixel reads (im2col), tap-major and channel-minor. A is never
 // built: per block of rows and taps, each tile of output pixels gets one pointer per pixel and
-// tap into X (or to a zero row for padding), and the micro-kernel broadcasts from those rows; a
-// 1x1, stride-1, unpadded convolution reads X in place, or its pieces when X is a concatenation. Every element of Y is summed in the
-// same order whatever the thread count.
+// tap into X (or to a zero row for padding), and the micro-kernel broadcasts from those rows
+// (a tile of consecutive pixels of one output row with every window inside X gets one pointer
+// per tap instead, the pixels at a constant stride from it: StridedTiles). A 1x1, stride-1,
+// unpadded convolution reads X in place, or its pieces when X is a concatenation. Every element
+// of Y is summed in the same order whatever the thread count (and whichever way a tile reads A).
 #pragma once
 
 #include <cstdint>

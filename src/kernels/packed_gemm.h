@@ -37,6 +37,20 @@ struct TileEpilogue {
   bool empty() const { return bias == nullptr && act == kNone; }
 };
 
+// Tiles of a convolution whose MR rows are consecutive output pixels of one image row with
+// every window inside X: row r of tap t starts at corner + off[t] + r * pixel_stride, so the
+// kernel reads A from one pointer per tap instead of MR (and nothing is built for them).
+struct StridedTiles {
+  const float* const* corner = nullptr;  // per tile of the block: its first row's window corner, or null
+  const int64_t* off = nullptr;          // per tap of the block: its offset from the corner, in floats
+  int64_t pixel_stride = 0;              // floats between the windows of consecutive rows
+};
+// The pixel strides (stride_w x C) the strided tiles are compiled for: a constant stride lets
+// the broadcasts take immediate offsets from one register.
+constexpr bool StridedTilesRun(int64_t pixel_stride) {
+  return pixel_stride == 32 || pixel_stride == 64 || pixel_stride == 80 || pixel_stride == 128 || pixel_stride == 256;
+}
+
 namespace packed_gemm_detail {
 // One ISA's micro-kernel driver: C rows [i0, i1) x panels [p0, p1), all of K; ep (null: none)
 // is applied to each tile as its last block of K is stored.
@@ -53,9 +67,10 @@ PanelFn Avx512Panel();
 PanelFn Avx2Panel();
 // Rows [0, mc) of A given by pointers ([tile of mr rows][tap][mr], C floats each) for taps
 // [t0, t0 + taps), times panel p; the rows of B are tap-major, channel-minor.
+// Tiles with a non-null strided->corner (strided may be null) read A that way instead.
 using IndirectPanelFn = void (*)(int64_t mc, const float* const* ind, int64_t t0, int64_t taps, int64_t C,
                                  const PackedMatrix& b, int64_t p, float* c, int64_t ldc, bool accumulate,
-                                 const TileEpilogue* ep);
+                                 const TileEpilogue* ep, const StridedTiles* strided);
 struct IndirectKernel {
   IndirectPanelFn fn = nullptr;
   int mr = 0;

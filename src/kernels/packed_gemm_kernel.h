@@ -157,6 +157,53 @@ void TileIndirectRows(int rows, const float* const* ind, int64_t taps, int64_t C
   TileIndirect<V, R, MR, NV>(ind, taps, C, bp, c, ldc, accumulate);
 }
 
+// TileIndirect for the R = MR rows of a strided tile (StridedTiles): row r of tap t at
+// x + off[t] + r * P, P a constant, so each broadcast is one register plus an immediate.
+template <class V, int R, int P, int NV>
+inline void TileStrided(const float* x, const int64_t* off, int64_t taps, int64_t C, const float* bp, float* c,
+                        int64_t ldc, bool accumulate) {
+  constexpr int L = V::kLanes;
+  typename V::T c0[R], c1[R];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) {
+    c0[r] = accumulate ? V::Load(c + r * ldc) : V::Zero();
+    if constexpr (NV == 2) c1[r] = accumulate ? V::Load(c + r * ldc + L) : V::Zero();
+  }
+  for (int64_t t = 0; t < taps; ++t) {
+    const float* a = x + off[t];
+    for (int64_t k = 0; k < C; ++k) {
+      const typename V::T b0 = V::Load(bp);
+      typename V::T b1;
+      if constexpr (NV == 2) b1 = V::Load(bp + L);
+      bp += 2 * L;
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r) {
+        const typename V::T av = V::Broadcast(a + r * P + k);
+        c0[r] = V::Fma(av, b0, c0[r]);
+        if constexpr (NV == 2) c1[r] = V::Fma(av, b1, c1[r]);
+      }
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) {
+    V::Store(c + r * ldc, c0[r]);
+    if constexpr (NV == 2) V::Store(c + r * ldc + L, c1[r]);
+  }
+}
+
+// TileStrided with the stride given at run time (one of StridedTilesRun's).
+template <class V, int MR, int NV>
+inline void TileStridedAny(int64_t P, const float* x, const int64_t* off, int64_t taps, int64_t C, const float* bp,
+                           float* c, int64_t ldc, bool accumulate) {
+  switch (P) {
+    case 32: return TileStrided<V, MR, 32, NV>(x, off, taps, C, bp, c, ldc, accumulate);
+    case 64: return TileStrided<V, MR, 64, NV>(x, off, taps, C, bp, c, ldc, accumulate);
+    case 80: return TileStrided<V, MR, 80, NV>(x, off, taps, C, bp, c, ldc, accumulate);
+    case 128: return TileStrided<V, MR, 128, NV>(x, off, taps, C, bp, c, ldc, accumulate);
+    default: return TileStrided<V, MR, 256, NV>(x, off, taps, C, bp, c, ldc, accumulate);
+  }
+}
+
 // The tile loop shared by Panel and IndirectPanel: for each tile of MR rows of C (c points at
 // the panel's first column, `width` <= NR columns wide), run(i, rows, out, ldo, one_vector)
 // computes it into out, then st (null: none) finishes it. A full panel, or a full first vector
@@ -184,16 +231,27 @@ inline void ForEachTile(int64_t mc, int64_t width, float* c, int64_t ldc, bool a
 
 // Rows [0, mc) of A given by pointers, taps [t0, t0 + taps) of C floats each (B rows
 // [t0 * C, (t0 + taps) * C)), times panel p, into C. ind holds, per tile of MR rows, taps x MR
-// pointers ([tile][tap][MR]).
+// pointers ([tile][tap][MR]); a tile with a strided corner (always MR rows) reads from it instead.
 template <class V, int MR>
 void IndirectPanel(int64_t mc, const float* const* ind, int64_t t0, int64_t taps, int64_t C, const PackedMatrix& b,
-                   int64_t p, float* c, int64_t ldc, bool accumulate, const TileEpilogue* ep) {
+                   int64_t p, float* c, int64_t ldc, bool accumulate, const TileEpilogue* ep,
+                   const StridedTiles* strided) {
   constexpr int NR = 2 * V::kLanes;
   const float* bp = b.panel(p) + t0 * C * NR;
   const int64_t width = std::min<int64_t>(NR, b.N() - p * NR);
   const TileStore<V> store = ep != nullptr ? MakeStore<V>(*ep, p * NR, width) : TileStore<V>{};
   ForEachTile<V, MR>(mc, width, c + p * NR, ldc, accumulate, ep != nullptr ? &store : nullptr,
                      [&](int64_t i, int rows, float* out, int64_t ldo, bool one_vector) {
+                       const float* corner = strided != nullptr ? strided->corner[i / MR] : nullptr;
+                       if (corner != nullptr) {
+                         const int64_t P = strided->pixel_stride;
+                         if (one_vector) {
+                           TileStridedAny<V, MR, 1>(P, corner, strided->off, taps, C, bp, out, ldo, accumulate);
+                         } else {
+                           TileStridedAny<V, MR, 2>(P, corner, strided->off, taps, C, bp, out, ldo, accumulate);
+                         }
+                         return;
+                       }
                        const float* const* ti = ind + (i / MR) * taps * MR;
                        if (one_vector) {
                          TileIndirectRows<V, MR, MR, 1>(rows, ti, taps, C, bp, out, ldo, accumulate);

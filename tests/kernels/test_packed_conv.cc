@@ -115,6 +115,39 @@ TEST_P(PackedConv, EpilogueSeesEveryElementOnce) {
   EXPECT_TRUE(std::all_of(seen.begin(), seen.end(), [](int n) { return n == 1; }));
 }
 
+// Wide rows, so that whole tiles of consecutive pixels with every window inside X read A from
+// one pointer per tap (StridedTiles), for each pixel stride (stride_w x C) the kernel is
+// compiled for, and one it is not (C 48): against the reference, and bit for bit against the
+// result of 3 threads (other row blocks, so other tiles take the strided path).
+TEST_P(PackedConv, StridedTilesMatchReference) {
+  std::mt19937 rng(36);
+  ThreadPool one(1), three(3);
+  struct Case {
+    int64_t c, stride, m;
+  };
+  for (const Case& t : std::vector<Case>{{16, 2, 32}, {32, 1, 40}, {32, 2, 32}, {64, 1, 80}, {80, 1, 16}, {64, 2, 33},
+                                         {128, 2, 32}, {48, 1, 32}}) {
+    ConvGeometry g;
+    g.channels = t.c, g.kernel_h = g.kernel_w = 3, g.stride_h = g.stride_w = t.stride, g.pad_top = g.pad_left = 1;
+    g.in_h = 9, g.in_w = 61;
+    g.out_h = (g.in_h + 2 - 3) / t.stride + 1, g.out_w = (g.in_w + 2 - 3) / t.stride + 1;
+    SCOPED_TRACE("C " + std::to_string(t.c) + " stride " + std::to_string(t.stride) + " M " + std::to_string(t.m));
+    const std::vector<float> x = RandomVector(g.in_h * g.in_w * g.channels, rng);
+    const std::vector<float> w = RandomVector(t.m * g.channels * 9, rng);
+    auto packed = PackedConvWeights::Pack(t.m, g.channels, 3, 3, w.data(), GetParam());
+    ASSERT_NE(packed, nullptr);
+    const std::vector<double> expect = Reference(g, t.m, x, w);
+    std::vector<float> y1(expect.size(), NAN), y3(expect.size(), NAN);
+    PackedConvNhwc(&one, g, x.data(), *packed, y1.data());
+    PackedConvNhwc(&three, g, x.data(), *packed, y3.data());
+    const double tol = 1e-5 * std::sqrt(double(g.channels * 9));
+    for (size_t i = 0; i < expect.size(); ++i) {
+      ASSERT_NEAR(y1[i], expect[i], tol * (1 + std::abs(expect[i]))) << "element " << i;
+      ASSERT_EQ(y1[i], y3[i]) << "element " << i << ": 1 and 3 threads differ";
+    }
+  }
+}
+
 // y = silu(conv + bias) in registers equals silu applied to the plain result plus bias: for a 3x3
 // kernel whose taps take two blocks of K (40 channels: 6 taps per block), a 1x1 one read in place,
 // and 1x1 ones whose X comes in pieces of one width (the taps path) and of two widths.
