@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -107,6 +108,67 @@ bool StridedTilesDisabled() {
   return off;
 }
 
+// Where one task's panels of Y go (rows [i0, i0 + mc), panels [p0, p1)): into Y, or into its
+// pieces (a Split folded into the convolution). A panel whose columns straddle two pieces is
+// computed in a scratch block and scattered into them by Finish().
+class PanelOutput {
+ public:
+  PanelOutput(const std::vector<OutputPiece>& ys, int64_t N, int nr, int64_t i0, int64_t mc, int64_t p0, int64_t p1)
+      : ys_(ys), nr_(nr), i0_(i0), mc_(mc), p0_(p0) {
+    dest_.resize(static_cast<size_t>(p1 - p0));
+    for (int64_t p = p0; p < p1; ++p) {
+      const int64_t col = p * nr, width = std::min<int64_t>(nr, N - col);
+      int64_t start = 0;
+      size_t j = 0;
+      while (j + 1 < ys.size() && start + ys[j].channels <= col) start += ys[j++].channels;
+      Dest& d = dest_[p - p0];
+      d.col = col, d.width = width;
+      if (col + width <= start + ys[j].channels) {
+        d.c = ys[j].y + i0 * ys[j].channels + (col - start);
+        d.ld = ys[j].channels;
+      } else {
+        d.straddles = true;
+        d.ld = nr;
+        scratch_.resize(scratch_.size() + static_cast<size_t>(mc * nr));
+      }
+    }
+    size_t next = 0;
+    for (Dest& d : dest_) {
+      if (d.straddles) d.c = scratch_.data() + (next++) * mc * nr;
+    }
+  }
+  // Panel p's first column for the kernel, and the distance between its rows.
+  float* At(int64_t p, int64_t* ld) const {
+    *ld = dest_[p - p0_].ld;
+    return dest_[p - p0_].c;
+  }
+  void Finish() const {
+    for (const Dest& d : dest_) {
+      if (!d.straddles) continue;
+      int64_t start = 0;
+      for (const OutputPiece& y : ys_) {
+        const int64_t lo = std::max(start, d.col), hi = std::min(start + y.channels, d.col + d.width);
+        for (int64_t r = 0; r < mc_ && lo < hi; ++r) {
+          std::memcpy(y.y + (i0_ + r) * y.channels + (lo - start), d.c + r * nr_ + (lo - d.col), (hi - lo) * sizeof(float));
+        }
+        start += y.channels;
+      }
+    }
+  }
+
+ private:
+  struct Dest {
+    float* c = nullptr;
+    int64_t ld = 0, col = 0, width = 0;
+    bool straddles = false;
+  };
+  const std::vector<OutputPiece>& ys_;
+  int nr_;
+  int64_t i0_, mc_, p0_;
+  std::vector<Dest> dest_;
+  std::vector<float> scratch_;
+};
+
 }  // namespace
 
 std::shared_ptr<PackedConvWeights> PackedConvWeights::Pack(int64_t M, int64_t C, int64_t KH, int64_t KW,
@@ -133,6 +195,12 @@ std::shared_ptr<PackedConvWeights> PackedConvWeights::Pack(int64_t M, int64_t C,
 void PackedPointwiseConvPieces(ThreadPool* pool, int64_t rows, const std::vector<ChannelPiece>& pieces,
                                const PackedConvWeights& w, float* y, const GemmEpilogue& epilogue,
                                const TileEpilogue& tile) {
+  PackedPointwiseConvPieces(pool, rows, pieces, w, {{y, w.M()}}, tile, epilogue);
+}
+
+void PackedPointwiseConvPieces(ThreadPool* pool, int64_t rows, const std::vector<ChannelPiece>& pieces,
+                               const PackedConvWeights& w, const std::vector<OutputPiece>& ys,
+                               const TileEpilogue& tile, const GemmEpilogue& epilogue) {
   const PackedMatrix& b = w.b();
   const TileEpilogue* ep = tile.empty() ? nullptr : &tile;
   const int64_t N = b.N(), K = b.K(), panels = b.panels();
@@ -148,6 +216,8 @@ void PackedPointwiseConvPieces(ThreadPool* pool, int64_t rows, const std::vector
     int64_t i0, i1, p0, p1;
     if (!tasks.Get(t, &i0, &i1, &p0, &p1)) return;
     const int64_t mc = i1 - i0;
+    const PanelOutput out(ys, N, b.nr(), i0, mc, p0, p1);
+    int64_t ld;
     if (same_width) {
       const int64_t C = pieces[0].channels, taps = static_cast<int64_t>(pieces.size());
       const int64_t per_block = std::max<int64_t>(1, kKc / C);
@@ -157,7 +227,8 @@ void PackedPointwiseConvPieces(ThreadPool* pool, int64_t rows, const std::vector
         PieceIndirection(pieces, i0, mc, t0, tb, indirect.mr, &ind);
         const TileEpilogue* last = t0 + tb == taps ? ep : nullptr;
         for (int64_t p = p0; p < p1; ++p) {
-          indirect.fn(mc, ind.data(), t0, tb, C, b, p, y + i0 * N, N, t0 > 0, last, nullptr);
+          float* c = out.At(p, &ld);
+          indirect.fn(mc, ind.data(), t0, tb, C, b, p, c, ld, t0 > 0, last, nullptr);
         }
       }
     } else {
@@ -168,25 +239,32 @@ void PackedPointwiseConvPieces(ThreadPool* pool, int64_t rows, const std::vector
           const int64_t kc = std::min(kKc, C - k0);
           const TileEpilogue* last = k + k0 + kc == K ? ep : nullptr;
           for (int64_t p = p0; p < p1; ++p) {
-            panel(mc, piece.x + i0 * C + k0, C, b, p, k + k0, kc, y + i0 * N, N, k + k0 > 0, last);
+            float* c = out.At(p, &ld);
+            panel(mc, piece.x + i0 * C + k0, C, b, p, k + k0, kc, c, ld, k + k0 > 0, last);
           }
         }
         k += C;
       }
     }
+    out.Finish();
     if (epilogue) epilogue(i0, i1, p0 * b.nr(), std::min(N, p1 * b.nr()));
   });
 }
 
 void PackedConvNhwc(ThreadPool* pool, const ConvGeometry& g, const float* x, const PackedConvWeights& w,
                     float* y, const GemmEpilogue& epilogue, const TileEpilogue& tile) {
+  PackedConvNhwc(pool, g, x, w, {{y, w.M()}}, tile, epilogue);
+}
+
+void PackedConvNhwc(ThreadPool* pool, const ConvGeometry& g, const float* x, const PackedConvWeights& w,
+                    const std::vector<OutputPiece>& ys, const TileEpilogue& tile, const GemmEpilogue& epilogue) {
   const PackedMatrix& b = w.b();
   const int64_t M = g.batch * g.out_h * g.out_w, N = b.N(), K = b.K(), panels = b.panels();
   if (M <= 0 || N <= 0) return;
   // A is X itself for a 1x1, stride-1, unpadded convolution.
   if (w.KH() == 1 && w.KW() == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 && g.pad_left == 0 &&
       g.out_h == g.in_h && g.out_w == g.in_w) {
-    return PackedPointwiseConvPieces(pool, M, {{x, K}}, w, y, epilogue, tile);
+    return PackedPointwiseConvPieces(pool, M, {{x, K}}, w, ys, tile, epilogue);
   }
   // Rows are split before panels (down to 4 tiles per block): each chunk of panels re-makes
   // the pointers to its block of A.
@@ -203,6 +281,8 @@ void PackedConvNhwc(ThreadPool* pool, const ConvGeometry& g, const float* x, con
     int64_t i0, i1, p0, p1;
     if (!tasks.Get(t, &i0, &i1, &p0, &p1)) return;
     const int64_t mc = i1 - i0;
+    const PanelOutput out(ys, N, b.nr(), i0, mc, p0, p1);
+    int64_t ld;
     // Blocks of whole taps, about kKc rows of B each.
     thread_local std::vector<const float*> ind;
     std::vector<const float*> corners;
@@ -214,9 +294,11 @@ void PackedConvNhwc(ThreadPool* pool, const ConvGeometry& g, const float* x, con
       const StridedTiles tiles{corners.data(), off.data(), pixel_stride};
       const TileEpilogue* last = t0 + tb == taps ? ep : nullptr;
       for (int64_t p = p0; p < p1; ++p) {
-        indirect.fn(mc, ind.data(), t0, tb, g.channels, b, p, y + i0 * N, N, t0 > 0, last, strided ? &tiles : nullptr);
+        float* c = out.At(p, &ld);
+        indirect.fn(mc, ind.data(), t0, tb, g.channels, b, p, c, ld, t0 > 0, last, strided ? &tiles : nullptr);
       }
     }
+    out.Finish();
     if (epilogue) epilogue(i0, i1, p0 * b.nr(), std::min(N, p1 * b.nr()));
   });
 }

@@ -48,12 +48,24 @@ class PackedConvWeights {
   int64_t c_ = 0, kh_ = 0, kw_ = 0;
 };
 
+// Y's columns in pieces side by side, each its own tensor of `channels` floats per row: a
+// Split of Y's channels folded into the convolution (ir/passes/fuse_split_conv.cc). The pieces'
+// channels add up to M.
+struct OutputPiece {
+  float* y;
+  int64_t channels;
+};
+
 // y (batch*out_h*out_w rows of M floats) = conv(x, w). The tile epilogue (bias, activation)
 // is applied in registers as each tile is stored for the last time; the block epilogue then runs
 // on each finished block of rows x columns of y while it is in cache.
 void PackedConvNhwc(ThreadPool* pool, const ConvGeometry& g, const float* x,
                     const PackedConvWeights& w, float* y, const GemmEpilogue& epilogue = nullptr,
                     const TileEpilogue& tile = {});
+// The same into the pieces of Y (the block epilogue, if any, sees Y's columns: one piece only).
+void PackedConvNhwc(ThreadPool* pool, const ConvGeometry& g, const float* x, const PackedConvWeights& w,
+                    const std::vector<OutputPiece>& ys, const TileEpilogue& tile = {},
+                    const GemmEpilogue& epilogue = nullptr);
 
 // A run of consecutive input channels held in its own tensor: `rows` rows of `channels` floats.
 struct ChannelPiece {
@@ -67,5 +79,8 @@ struct ChannelPiece {
 void PackedPointwiseConvPieces(ThreadPool* pool, int64_t rows, const std::vector<ChannelPiece>& pieces,
                                const PackedConvWeights& w, float* y, const GemmEpilogue& epilogue = nullptr,
                                const TileEpilogue& tile = {});
+void PackedPointwiseConvPieces(ThreadPool* pool, int64_t rows, const std::vector<ChannelPiece>& pieces,
+                               const PackedConvWeights& w, const std::vector<OutputPiece>& ys,
+                               const TileEpilogue& tile = {}, const GemmEpilogue& epilogue = nullptr);
 
 }  // namespace parallax

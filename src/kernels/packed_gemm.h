@@ -59,14 +59,15 @@ using RangeFn = void (*)(int64_t i0, int64_t i1, int64_t p0, int64_t p1, const f
 RangeFn Avx512Range();  // null when not compiled in
 RangeFn Avx2Range();
 // Rows [0, mc) of A (a points at their column k0) times rows [k0, k0 + kc) of panel p, stored
-// into C or added to it: the building block of drivers that make A on the fly
-// (kernels/packed_conv.h). ep (null: none) goes with the last block of K.
+// into C or added to it (c points at the panel's first column: column p * nr of a C, or of a
+// piece of one): the building block of drivers that make A on the fly (kernels/packed_conv.h).
+// ep (null: none) goes with the last block of K.
 using PanelFn = void (*)(int64_t mc, const float* a, int64_t lda, const PackedMatrix& b, int64_t p,
                          int64_t k0, int64_t kc, float* c, int64_t ldc, bool accumulate, const TileEpilogue* ep);
 PanelFn Avx512Panel();
 PanelFn Avx2Panel();
 // Rows [0, mc) of A given by pointers ([tile of mr rows][tap][mr], C floats each) for taps
-// [t0, t0 + taps), times panel p; the rows of B are tap-major, channel-minor.
+// [t0, t0 + taps), times panel p (c as for PanelFn); the rows of B are tap-major, channel-minor.
 // Tiles with a non-null strided->corner (strided may be null) read A that way instead.
 using IndirectPanelFn = void (*)(int64_t mc, const float* const* ind, int64_t t0, int64_t taps, int64_t C,
                                  const PackedMatrix& b, int64_t p, float* c, int64_t ldc, bool accumulate,

@@ -21,6 +21,9 @@ namespace parallax::packed_gemm_detail {
 constexpr int64_t kKc = 256;
 constexpr int64_t kMc = 240;
 constexpr int64_t kAInL2Bytes = int64_t{1} << 20;
+// Columns per panel (two vectors).
+template <class V>
+constexpr int64_t kNr = 2 * V::kLanes;
 
 // A TileEpilogue made ready for one panel: the bias of its two column vectors (zero without
 // bias) and the activation's constant. The activations are simd_rows_impl.h's, so a tile gets
@@ -230,7 +233,7 @@ inline void ForEachTile(int64_t mc, int64_t width, float* c, int64_t ldc, bool a
 }
 
 // Rows [0, mc) of A given by pointers, taps [t0, t0 + taps) of C floats each (B rows
-// [t0 * C, (t0 + taps) * C)), times panel p, into C. ind holds, per tile of MR rows, taps x MR
+// [t0 * C, (t0 + taps) * C)), times panel p, into C (c at the panel's first column). ind holds, per tile of MR rows, taps x MR
 // pointers ([tile][tap][MR]); a tile with a strided corner (always MR rows) reads from it instead.
 template <class V, int MR>
 void IndirectPanel(int64_t mc, const float* const* ind, int64_t t0, int64_t taps, int64_t C, const PackedMatrix& b,
@@ -240,7 +243,7 @@ void IndirectPanel(int64_t mc, const float* const* ind, int64_t t0, int64_t taps
   const float* bp = b.panel(p) + t0 * C * NR;
   const int64_t width = std::min<int64_t>(NR, b.N() - p * NR);
   const TileStore<V> store = ep != nullptr ? MakeStore<V>(*ep, p * NR, width) : TileStore<V>{};
-  ForEachTile<V, MR>(mc, width, c + p * NR, ldc, accumulate, ep != nullptr ? &store : nullptr,
+  ForEachTile<V, MR>(mc, width, c, ldc, accumulate, ep != nullptr ? &store : nullptr,
                      [&](int64_t i, int rows, float* out, int64_t ldo, bool one_vector) {
                        const float* corner = strided != nullptr ? strided->corner[i / MR] : nullptr;
                        if (corner != nullptr) {
@@ -262,7 +265,7 @@ void IndirectPanel(int64_t mc, const float* const* ind, int64_t t0, int64_t taps
 }
 
 // Rows [0, mc) of A (a points at column k0 of row 0) times rows [k0, k0 + kc) of panel p of B,
-// into C (stored, or added to C when accumulate). The first row tile prefetches the block of B
+// into C (c at the panel's first column; stored, or added to C when accumulate). The first row tile prefetches the block of B
 // (B comes from memory: weights are read once per inference); later tiles find it in L1.
 template <class V, int MR>
 void Panel(int64_t mc, const float* a, int64_t lda, const PackedMatrix& b, int64_t p, int64_t k0,
@@ -271,7 +274,7 @@ void Panel(int64_t mc, const float* a, int64_t lda, const PackedMatrix& b, int64
   const float* bp = b.panel(p) + k0 * NR;
   const int64_t width = std::min<int64_t>(NR, b.N() - p * NR);
   const TileStore<V> store = ep != nullptr ? MakeStore<V>(*ep, p * NR, width) : TileStore<V>{};
-  ForEachTile<V, MR>(mc, width, c + p * NR, ldc, accumulate, ep != nullptr ? &store : nullptr,
+  ForEachTile<V, MR>(mc, width, c, ldc, accumulate, ep != nullptr ? &store : nullptr,
                      [&](int64_t i, int rows, float* out, int64_t ldo, bool one_vector) {
                        const float* ai = a + i * lda;
                        if (one_vector) {
@@ -292,7 +295,7 @@ void Range(int64_t i0, int64_t i1, int64_t p0, int64_t p1, const float* a, int64
            const PackedMatrix& b, float* c, int64_t ldc, const TileEpilogue* ep) {
   const int64_t K = b.K();
   auto block = [&](int64_t ic, int64_t mc, int64_t p, int64_t k0) {
-    Panel<V, MR>(mc, a + ic * lda + k0, lda, b, p, k0, std::min(kKc, K - k0), c + ic * ldc, ldc, k0 > 0,
+    Panel<V, MR>(mc, a + ic * lda + k0, lda, b, p, k0, std::min(kKc, K - k0), c + ic * ldc + p * kNr<V>, ldc, k0 > 0,
                  k0 + kKc >= K ? ep : nullptr);
   };
   for (int64_t ic = i0; ic < i1; ic += kMc) {

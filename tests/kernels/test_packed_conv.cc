@@ -148,6 +148,58 @@ TEST_P(PackedConv, StridedTilesMatchReference) {
   }
 }
 
+// Y written straight into pieces of its columns (a folded Split): the same values as Y, for a
+// 3x3 and a 1x1 convolution and a 1x1 one whose X comes in pieces; pieces that split a panel
+// (16 of its 32 columns: computed aside and scattered) and pieces made of whole panels.
+TEST_P(PackedConv, OutputPiecesHoldTheColumnsOfY) {
+  std::mt19937 rng(37);
+  ThreadPool pool(2);
+  const int64_t M = 96, H = 9, W = 29, rows = H * W;
+  const std::vector<float> bias = RandomVector(M, rng);
+  TileEpilogue ep;
+  ep.act = TileEpilogue::kSilu;
+  ep.bias = bias.data();
+  for (const std::vector<int64_t>& split : std::vector<std::vector<int64_t>>{{16, 80}, {48, 48}, {32, 64}, {8, 8, 80}}) {
+    std::vector<std::vector<float>> parts;
+    std::vector<OutputPiece> ys;
+    for (int64_t c : split) parts.emplace_back(static_cast<size_t>(rows * c), NAN);
+    for (size_t i = 0; i < split.size(); ++i) ys.push_back({parts[i].data(), split[i]});
+    auto expect_pieces = [&](const std::vector<float>& y) {
+      int64_t start = 0;
+      for (size_t i = 0; i < split.size(); ++i) {
+        for (int64_t r = 0; r < rows; ++r) {
+          for (int64_t c = 0; c < split[i]; ++c) {
+            ASSERT_EQ(parts[i][r * split[i] + c], y[r * M + start + c]) << "piece " << i << " row " << r << " column " << c;
+          }
+        }
+        start += split[i];
+      }
+    };
+    SCOPED_TRACE("split " + std::to_string(split[0]) + "/" + std::to_string(split[1]) + "...");
+    for (int64_t k : {3, 1}) {
+      ConvGeometry g;
+      g.in_h = g.out_h = H, g.in_w = g.out_w = W, g.channels = 32, g.kernel_h = g.kernel_w = k;
+      g.pad_top = g.pad_left = k / 2;
+      const std::vector<float> x = RandomVector(rows * g.channels, rng);
+      const std::vector<float> w = RandomVector(M * g.channels * k * k, rng);
+      auto packed = PackedConvWeights::Pack(M, g.channels, k, k, w.data(), GetParam());
+      ASSERT_NE(packed, nullptr);
+      std::vector<float> y(static_cast<size_t>(rows * M));
+      PackedConvNhwc(&pool, g, x.data(), *packed, y.data(), nullptr, ep);
+      PackedConvNhwc(&pool, g, x.data(), *packed, ys, ep);
+      expect_pieces(y);
+    }
+    const std::vector<float> x0 = RandomVector(rows * 32, rng), x1 = RandomVector(rows * 32, rng);
+    const std::vector<float> w = RandomVector(M * 64, rng);
+    auto packed = PackedConvWeights::Pack(M, 64, 1, 1, w.data(), GetParam());
+    ASSERT_NE(packed, nullptr);
+    std::vector<float> y(static_cast<size_t>(rows * M));
+    PackedPointwiseConvPieces(&pool, rows, {{x0.data(), 32}, {x1.data(), 32}}, *packed, y.data(), nullptr, ep);
+    PackedPointwiseConvPieces(&pool, rows, {{x0.data(), 32}, {x1.data(), 32}}, *packed, ys, ep);
+    expect_pieces(y);
+  }
+}
+
 // y = silu(conv + bias) in registers equals silu applied to the plain result plus bias: for a 3x3
 // kernel whose taps take two blocks of K (40 channels: 6 taps per block), a 1x1 one read in place,
 // and 1x1 ones whose X comes in pieces of one width (the taps path) and of two widths.

@@ -142,6 +142,52 @@ TEST(Passes, ConvRegionsRunNhwcWithTransposesOnlyAtTheBorders) {
   for (size_t i = 0; i < 3; ++i) ExpectNear(got[i], want[i], 1e-5f);
 }
 
+// x (16 channels) ─ Conv3x3 ─ act ─ Split(axis 1, [split]) ─ y0, y1, with `extra` also reading
+// the convolution's output (then the Split must stay).
+Graph ConvSplit(const std::string& act, std::vector<int64_t> split, bool extra) {
+  Graph g;
+  ValueId x = g.AddValue("x");
+  g.inputs = {x};
+  ValueId w = Const(g, "w", Random({48, 16, 3, 3}, 31)), b = Const(g, "b", Random({48}, 32));
+  ValueId a = g.AddValue("a"), y0 = g.AddValue("y0"), y1 = g.AddValue("y1"), z = g.AddValue("z");
+  NodeId c = g.AddNode("Conv", "conv", {x, w, b}, {a});
+  g.nodes[c].attrs["pads"] = Ints({1, 1, 1, 1});
+  if (!act.empty()) g.nodes[c].attrs["activation"] = Str(act);
+  Tensor sizes = Tensor::Allocate(DataType::kInt64, {2}).value();
+  sizes.data<int64_t>()[0] = split[0];
+  sizes.data<int64_t>()[1] = split[1];
+  g.nodes[g.AddNode("Split", "split", {a, Const(g, "sizes", sizes)}, {y0, y1})].attrs["axis"] = Int(1);
+  g.outputs = {y0, y1};
+  if (extra) {
+    g.AddNode("Relu", "extra", {a}, {z});
+    g.outputs.push_back(z);
+  }
+  Finalize(g);
+  return g;
+}
+
+TEST(Passes, SplitOfAConvolutionBecomesItsOutputs) {
+  Tensor x = Random({1, 16, 7, 9}, 33);
+  for (const auto& [act, split, extra, folded] : std::vector<std::tuple<std::string, std::vector<int64_t>, bool, bool>>{
+           {"Silu", {16, 32}, false, true},        // a piece inside a panel of 32 and one past it
+           {"", {24, 24}, false, true},            // no activation
+           {"LeakyRelu", {16, 32}, false, false},  // an activation the tiles do not apply
+           {"Silu", {16, 32}, true, false}}) {     // Y read by another node too
+    SCOPED_TRACE(act + (extra ? " extra reader" : ""));
+    Graph plain = ConvSplit(act, split, extra), fused = ConvSplit(act, split, extra);
+    ASSERT_TRUE(OptimizeGraph(&fused).ok());
+    std::map<std::string, int> ops;
+    for (const Node& n : fused.nodes) ++ops[n.op_type];
+    EXPECT_EQ(ops["Split"], folded ? 0 : 1);
+    for (const Node& n : fused.nodes) {
+      if (n.op_type == "NhwcConv") EXPECT_EQ(n.GetInts("split"), folded ? split : std::vector<int64_t>{});
+    }
+    auto want = RunGraph(plain, {x}), got = RunGraph(fused, {x});
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); ++i) ExpectNear(got[i], want[i], 1e-5f);
+  }
+}
+
 // Whisper's front: x (N, C, W) ─ Conv1d(k3)+Gelu ─ Conv1d(k3, s2) ─ Transpose(0 2 1) ─ Add ─ y.
 // The model's own transpose to (N, W, C) reads the NWC value: one transpose is left, at entry.
 TEST(Passes, OneDimensionalConvRegionsRunNwc) {

@@ -12,6 +12,7 @@ Status OptimizeGraph(Graph* graph, const PassOptions& options) {
   // After the fusions, which match NCHW Conv + activation patterns.
   PX_RETURN_IF_ERROR(ConvertConvRegionsToNhwc(graph));
   PX_RETURN_IF_ERROR(FuseConcatIntoPointwiseConv(graph));
+  PX_RETURN_IF_ERROR(FuseSplitIntoConv(graph));
   return graph->Link();
 }
 

@@ -41,4 +41,8 @@ Status ConvertConvRegionsToNhwc(Graph* graph);
 // (fuse_concat_conv.cc). After the layout pass.
 Status FuseConcatIntoPointwiseConv(Graph* graph);
 
+// A channel Split read alone from an NhwcConv's output becomes that convolution's outputs,
+// written in pieces (fuse_split_conv.cc). After the layout pass.
+Status FuseSplitIntoConv(Graph* graph);
+
 }  // namespace parallax

@@ -68,6 +68,30 @@ StatusOr<Shape> JoinedX(const Node& node, const std::vector<const Shape*>& piece
   return x;
 }
 
+// Y, or (a Split folded in: attribute "split", one output per entry) its pieces of channels.
+Status SetOutputs(InferContext& ctx, const Shape& y) {
+  const size_t n = ctx.node.outputs.size();
+  if (n <= 1) {
+    ctx.SetOutput(0, DataType::kFloat32, y);
+    return Status::Ok();
+  }
+  const std::vector<int64_t> split = ctx.node.GetInts("split");
+  int64_t sum = 0;
+  bool positive = true;
+  for (int64_t c : split) sum += c, positive = positive && c > 0;
+  if (split.size() != n || sum != y.back() || !positive) {
+    return InvalidArgument(ctx.node.Describe() + "NhwcConv with " + std::to_string(n) +
+                           " outputs expects 'split' with as many positive entries adding up to its " +
+                           std::to_string(y.back()) + " output channels, got " + ShapeToString(split));
+  }
+  for (size_t i = 0; i < n; ++i) {
+    Shape s = y;
+    s.back() = split[i];
+    ctx.SetOutput(i, DataType::kFloat32, std::move(s));
+  }
+  return Status::Ok();
+}
+
 Status NhwcConvInfer(InferContext& ctx) {
   if (ctx.num_inputs() < 2 || !ctx.has(0) || !ctx.has(1)) return InvalidArgument("NhwcConv expects X and W");
   std::vector<const Shape*> pieces = {&ctx.in(0).shape};
@@ -87,14 +111,12 @@ Status NhwcConvInfer(InferContext& ctx) {
     Shape out;
     PX_RETURN_IF_ERROR(NhwcShapes(ctx.node, ToNhwc(ctx.in(0).shape), ctx.in(1).shape,
                                   ctx.has(2) ? &ctx.in(2).shape : nullptr, &out));
-    ctx.SetOutput(0, DataType::kFloat32, out);
-    return Status::Ok();
+    return SetOutputs(ctx, out);
   }
   PX_ASSIGN_OR_RETURN(Shape x, JoinedX(ctx.node, pieces));
   Shape out;
   PX_RETURN_IF_ERROR(NhwcShapes(ctx.node, x, ctx.in(1).shape, ctx.has(2) ? &ctx.in(2).shape : nullptr, &out));
-  ctx.SetOutput(0, DataType::kFloat32, out);
-  return Status::Ok();
+  return SetOutputs(ctx, out);
 }
 
 // dst = src with the last three axes of each image rotated: (H*W, C) <-> (C, H*W).
@@ -177,6 +199,35 @@ void BiasActivation(const Activation& act, const float* bias, float* y, int64_t 
 
 Status NhwcConvCompute(KernelContext& ctx);
 
+// The outputs as pieces of Y's channels (a Split folded in); empty for a plain Y.
+std::vector<OutputPiece> OutputPieces(KernelContext& ctx) {
+  std::vector<OutputPiece> ys;
+  if (ctx.outputs.size() <= 1) return ys;
+  for (size_t i = 0; i < ctx.outputs.size(); ++i) ys.push_back({ctx.out(i).data<float>(), ctx.out(i).shape().back()});
+  return ys;
+}
+
+// For the paths that cannot write pieces: Y whole into a scratch tensor, then its channels
+// copied into the outputs.
+Status ComputeThenSplit(KernelContext& ctx) {
+  Shape ys = ctx.out(0).shape();
+  ys.back() = 0;
+  for (size_t i = 0; i < ctx.outputs.size(); ++i) ys.back() += ctx.out(i).shape().back();
+  PX_ASSIGN_OR_RETURN(Tensor y, Tensor::Allocate(DataType::kFloat32, ys));
+  KernelContext whole = ctx;
+  whole.outputs = {&y};
+  PX_RETURN_IF_ERROR(NhwcConvCompute(whole));
+  const int64_t M = ys.back(), rows = NumElements(ys) / std::max<int64_t>(M, 1);
+  int64_t c0 = 0;
+  for (size_t i = 0; i < ctx.outputs.size(); ++i) {
+    const int64_t c = ctx.out(i).shape().back();
+    float* dst = ctx.out(i).data<float>();
+    for (int64_t r = 0; r < rows; ++r) std::memcpy(dst + r * c, y.data<float>() + r * M + c0, c * sizeof(float));
+    c0 += c;
+  }
+  return Status::Ok();
+}
+
 // X in pieces (inputs 3, ...): the packed kernel reads them in place (1x1, stride 1, no
 // padding); otherwise they are concatenated into a scratch X for the one-piece path.
 Status NhwcConvPiecesCompute(KernelContext& ctx) {
@@ -205,16 +256,22 @@ Status NhwcConvPiecesCompute(KernelContext& ctx) {
     std::vector<ChannelPiece> pieces = {{ctx.in(0).data<float>(), ctx.in(0).shape().back()}};
     for (size_t i = 3; i < ctx.inputs.size(); ++i) pieces.push_back({ctx.in(i).data<float>(), ctx.in(i).shape().back()});
     const int64_t M = state->packed->M();
-    float* y = ctx.out(0).data<float>();
     const std::optional<TileEpilogue> tile = AsTileEpilogue(act, bias);
+    const int64_t rows = NumElements(xs) / xs.back();
+    if (ctx.outputs.size() > 1) {
+      if (!tile) return ComputeThenSplit(ctx);
+      PackedPointwiseConvPieces(ctx.pool, rows, pieces, *state->packed, OutputPieces(ctx), *tile);
+      return Status::Ok();
+    }
+    float* y = ctx.out(0).data<float>();
     GemmEpilogue epilogue;
     if (!tile) {
       epilogue = [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) { BiasActivation(act, bias, y, M, r0, r1, c0, c1); };
     }
-    PackedPointwiseConvPieces(ctx.pool, NumElements(xs) / xs.back(), pieces, *state->packed, y, epilogue,
-                              tile.value_or(TileEpilogue{}));
+    PackedPointwiseConvPieces(ctx.pool, rows, pieces, *state->packed, y, epilogue, tile.value_or(TileEpilogue{}));
     return Status::Ok();
   }
+  if (ctx.outputs.size() > 1) return ComputeThenSplit(ctx);
   PX_ASSIGN_OR_RETURN(Tensor x, Tensor::Allocate(DataType::kFloat32, xs));
   const int64_t rows = NumElements(xs) / xs.back(), C = xs.back();
   int64_t c0 = 0;
@@ -277,6 +334,7 @@ Status NhwcConvCompute(KernelContext& ctx) {
     });
   }
   Tensor x_nhwc;
+  if (image_in && ctx.outputs.size() > 1) return ComputeThenSplit(ctx);
   if (image_in) {
     const ImageConvWeights* image = state != nullptr ? state->image.get() : nullptr;
     if (image != nullptr && image->C() == C && image->M() == M && image->KH() == KH && image->KW() == KW) {
@@ -294,6 +352,11 @@ Status NhwcConvCompute(KernelContext& ctx) {
   if (state != nullptr) {
     if (state->packed != nullptr && state->packed->C() == C && state->packed->M() == M &&
         state->packed->KH() == KH && state->packed->KW() == KW) {
+      if (ctx.outputs.size() > 1) {
+        if (!tile) return ComputeThenSplit(ctx);
+        PackedConvNhwc(ctx.pool, cg, X.data<float>(), *state->packed, OutputPieces(ctx), *tile);
+        return Status::Ok();
+      }
       float* y = Y.data<float>();
       GemmEpilogue epilogue;
       if (!tile) {
@@ -304,9 +367,10 @@ Status NhwcConvCompute(KernelContext& ctx) {
       PackedConvNhwc(ctx.pool, cg, X.data<float>(), *state->packed, y, epilogue, tile.value_or(TileEpilogue{}));
       return Status::Ok();
     }
-    if (state->xnn != nullptr && state->xnn->TryRunNhwc(xa, X.data<float>(), Y.data<float>(), ctx.pool)) {
-      return Status::Ok();
-    }
+  }
+  if (ctx.outputs.size() > 1) return ComputeThenSplit(ctx);  // the paths below write Y whole
+  if (state != nullptr && state->xnn != nullptr && state->xnn->TryRunNhwc(xa, X.data<float>(), Y.data<float>(), ctx.pool)) {
+    return Status::Ok();
   }
   if (Wt.raw() == nullptr) {  // prepacked: only the packed kernel has the weights
     return InvalidArgument("NhwcConv weights were packed at load for " + ShapeToString(Wt.shape()) +

@@ -170,6 +170,8 @@ Shape ConvOut(const ConvGeom& g) {
 
 bool ConvSupports(const Node& node, const std::vector<ValueInfo>& in) {
   if (in.size() < 2 || in.size() > 3 || !IsDenseFloat(in, 0) || !IsDenseFloat(in, 1)) return false;
+  // NhwcConv forms the kernels here do not write: an NCHW image in, Y in pieces (a folded Split).
+  if (node.outputs.size() != 1 || node.GetString("input_layout", "NHWC") != "NHWC") return false;
   ConvGeom g;
   if (!ConvGeometry(node, in[0].shape, in[1].shape, &g)) return false;
   if (NumElements(ConvOut(g)) > INT32_MAX || NumElements(ConvOut(g)) <= 0) return false;
