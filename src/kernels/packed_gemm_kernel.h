@@ -115,11 +115,12 @@ void TileRows(int rows, const float* a, int64_t lda, const float* bp, int64_t kc
   Tile<V, R, kPrefetch, NV>(a, lda, bp, kc, c, ldc, accumulate);
 }
 
-// Tile with the rows of A given by pointers (convolution without im2col): ind[t * MR + r] is
-// row r's run of C floats for tap t, multiplied by the C rows of bp that follow for that tap.
-template <class V, int R, int MR, int NV>
-inline void TileIndirect(const float* const* ind, int64_t taps, int64_t C, const float* bp, float* c,
-                         int64_t ldc, bool accumulate) {
+// The convolution tile: taps x C rows of the packed panel against R rows of A given per tap.
+// rows_of(t) returns tap t's rows (at(r): row r's first float, C of them); per k the tile loads
+// two vectors of the panel and broadcasts element k of each row.
+template <class V, int R, int NV, class RowsOf>
+inline void TileTaps(RowsOf rows_of, int64_t taps, int64_t C, const float* bp, float* c, int64_t ldc,
+                     bool accumulate) {
   constexpr int L = V::kLanes;
   typename V::T c0[R], c1[R];
 #pragma GCC unroll 16
@@ -128,9 +129,7 @@ inline void TileIndirect(const float* const* ind, int64_t taps, int64_t C, const
     if constexpr (NV == 2) c1[r] = accumulate ? V::Load(c + r * ldc + L) : V::Zero();
   }
   for (int64_t t = 0; t < taps; ++t) {
-    const float* ap[R];
-#pragma GCC unroll 16
-    for (int r = 0; r < R; ++r) ap[r] = ind[t * MR + r];
+    const auto a = rows_of(t);
     for (int64_t k = 0; k < C; ++k) {
       const typename V::T b0 = V::Load(bp);
       typename V::T b1;
@@ -138,7 +137,7 @@ inline void TileIndirect(const float* const* ind, int64_t taps, int64_t C, const
       bp += 2 * L;
 #pragma GCC unroll 16
       for (int r = 0; r < R; ++r) {
-        const typename V::T av = V::Broadcast(ap[r] + k);
+        const typename V::T av = V::Broadcast(a.at(r) + k);
         c0[r] = V::Fma(av, b0, c0[r]);
         if constexpr (NV == 2) c1[r] = V::Fma(av, b1, c1[r]);
       }
@@ -150,6 +149,20 @@ inline void TileIndirect(const float* const* ind, int64_t taps, int64_t C, const
     if constexpr (NV == 2) V::Store(c + r * ldc + L, c1[r]);
   }
 }
+
+// A tap's rows given by pointers (ind[t * MR + r]: the indirection the driver builds) ...
+template <int R>
+struct PointerRows {
+  const float* p[R];
+  const float* at(int r) const { return p[r]; }
+};
+// ... or at a constant distance P from the first (a strided tile: one register plus an
+// immediate offset per broadcast).
+template <int P>
+struct StridedRows {
+  const float* a;
+  const float* at(int r) const { return a + r * P; }
+};
 
 template <class V, int R, int MR, int NV>
 void TileIndirectRows(int rows, const float* const* ind, int64_t taps, int64_t C, const float* bp, float* c,
@@ -157,41 +170,20 @@ void TileIndirectRows(int rows, const float* const* ind, int64_t taps, int64_t C
   if constexpr (R > 1) {
     if (rows < R) return TileIndirectRows<V, R - 1, MR, NV>(rows, ind, taps, C, bp, c, ldc, accumulate);
   }
-  TileIndirect<V, R, MR, NV>(ind, taps, C, bp, c, ldc, accumulate);
+  auto rows_of = [ind](int64_t t) {
+    PointerRows<R> a;
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) a.p[r] = ind[t * MR + r];
+    return a;
+  };
+  TileTaps<V, R, NV>(rows_of, taps, C, bp, c, ldc, accumulate);
 }
 
-// TileIndirect for the R = MR rows of a strided tile (StridedTiles): row r of tap t at
-// x + off[t] + r * P, P a constant, so each broadcast is one register plus an immediate.
+// The R = MR rows of a strided tile (StridedTiles): row r of tap t at x + off[t] + r * P.
 template <class V, int R, int P, int NV>
 inline void TileStrided(const float* x, const int64_t* off, int64_t taps, int64_t C, const float* bp, float* c,
                         int64_t ldc, bool accumulate) {
-  constexpr int L = V::kLanes;
-  typename V::T c0[R], c1[R];
-#pragma GCC unroll 16
-  for (int r = 0; r < R; ++r) {
-    c0[r] = accumulate ? V::Load(c + r * ldc) : V::Zero();
-    if constexpr (NV == 2) c1[r] = accumulate ? V::Load(c + r * ldc + L) : V::Zero();
-  }
-  for (int64_t t = 0; t < taps; ++t) {
-    const float* a = x + off[t];
-    for (int64_t k = 0; k < C; ++k) {
-      const typename V::T b0 = V::Load(bp);
-      typename V::T b1;
-      if constexpr (NV == 2) b1 = V::Load(bp + L);
-      bp += 2 * L;
-#pragma GCC unroll 16
-      for (int r = 0; r < R; ++r) {
-        const typename V::T av = V::Broadcast(a + r * P + k);
-        c0[r] = V::Fma(av, b0, c0[r]);
-        if constexpr (NV == 2) c1[r] = V::Fma(av, b1, c1[r]);
-      }
-    }
-  }
-#pragma GCC unroll 16
-  for (int r = 0; r < R; ++r) {
-    V::Store(c + r * ldc, c0[r]);
-    if constexpr (NV == 2) V::Store(c + r * ldc + L, c1[r]);
-  }
+  TileTaps<V, R, NV>([x, off](int64_t t) { return StridedRows<P>{x + off[t]}; }, taps, C, bp, c, ldc, accumulate);
 }
 
 // TileStrided with the stride given at run time (one of StridedTilesRun's).

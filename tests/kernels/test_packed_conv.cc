@@ -43,6 +43,22 @@ std::vector<double> Reference(const ConvGeometry& g, int64_t M, const std::vecto
   return y;
 }
 
+// A k x k, stride-1 convolution of an H x W image of C channels, padded to keep its size.
+ConvGeometry SamePadded(int64_t H, int64_t W, int64_t C, int64_t k) {
+  ConvGeometry g;
+  g.in_h = g.out_h = H, g.in_w = g.out_w = W, g.channels = C, g.kernel_h = g.kernel_w = k;
+  g.pad_top = g.pad_left = k / 2;
+  return g;
+}
+
+// act = SiLU with this bias, as the NhwcConv kernel passes it.
+TileEpilogue SiluEpilogue(const std::vector<float>& bias) {
+  TileEpilogue ep;
+  ep.act = TileEpilogue::kSilu;
+  ep.bias = bias.data();
+  return ep;
+}
+
 class PackedConv : public ::testing::TestWithParam<GemmIsa> {
  protected:
   void SetUp() override {
@@ -156,9 +172,7 @@ TEST_P(PackedConv, OutputPiecesHoldTheColumnsOfY) {
   ThreadPool pool(2);
   const int64_t M = 96, H = 9, W = 29, rows = H * W;
   const std::vector<float> bias = RandomVector(M, rng);
-  TileEpilogue ep;
-  ep.act = TileEpilogue::kSilu;
-  ep.bias = bias.data();
+  const TileEpilogue ep = SiluEpilogue(bias);
   for (const std::vector<int64_t>& split : std::vector<std::vector<int64_t>>{{16, 80}, {48, 48}, {32, 64}, {8, 8, 80}}) {
     std::vector<std::vector<float>> parts;
     std::vector<OutputPiece> ys;
@@ -177,9 +191,7 @@ TEST_P(PackedConv, OutputPiecesHoldTheColumnsOfY) {
     };
     SCOPED_TRACE("split " + std::to_string(split[0]) + "/" + std::to_string(split[1]) + "...");
     for (int64_t k : {3, 1}) {
-      ConvGeometry g;
-      g.in_h = g.out_h = H, g.in_w = g.out_w = W, g.channels = 32, g.kernel_h = g.kernel_w = k;
-      g.pad_top = g.pad_left = k / 2;
+      const ConvGeometry g = SamePadded(H, W, 32, k);
       const std::vector<float> x = RandomVector(rows * g.channels, rng);
       const std::vector<float> w = RandomVector(M * g.channels * k * k, rng);
       auto packed = PackedConvWeights::Pack(M, g.channels, k, k, w.data(), GetParam());
@@ -200,7 +212,7 @@ TEST_P(PackedConv, OutputPiecesHoldTheColumnsOfY) {
   }
 }
 
-// y = silu(conv + bias) in registers equals silu applied to the plain result plus bias: for a 3x3
+// y = silu(conv + bias) on the tiles equals silu applied to the plain result plus bias: for a 3x3
 // kernel whose taps take two blocks of K (40 channels: 6 taps per block), a 1x1 one read in place,
 // and 1x1 ones whose X comes in pieces of one width (the taps path) and of two widths.
 TEST_P(PackedConv, TileEpilogueAppliesOnceAfterTheLastBlock) {
@@ -208,9 +220,7 @@ TEST_P(PackedConv, TileEpilogueAppliesOnceAfterTheLastBlock) {
   ThreadPool pool(2);
   const int64_t M = 80, H = 9, W = 11, rows = H * W;
   const std::vector<float> bias = RandomVector(M, rng);
-  TileEpilogue ep;
-  ep.act = TileEpilogue::kSilu;
-  ep.bias = bias.data();
+  const TileEpilogue ep = SiluEpilogue(bias);
   auto check = [&](const std::vector<float>& plain, const std::vector<float>& fused) {
     ASSERT_EQ(plain.size(), fused.size());
     for (size_t i = 0; i < plain.size(); ++i) {
@@ -220,9 +230,7 @@ TEST_P(PackedConv, TileEpilogueAppliesOnceAfterTheLastBlock) {
   };
   for (int64_t k : {3, 1}) {
     SCOPED_TRACE("kernel " + std::to_string(k));
-    ConvGeometry g;
-    g.in_h = g.out_h = H, g.in_w = g.out_w = W, g.channels = 40, g.kernel_h = g.kernel_w = k;
-    g.pad_top = g.pad_left = k / 2;
+    const ConvGeometry g = SamePadded(H, W, 40, k);
     const std::vector<float> x = RandomVector(rows * g.channels, rng);
     const std::vector<float> w = RandomVector(M * g.channels * k * k, rng);
     auto packed = PackedConvWeights::Pack(M, g.channels, k, k, w.data(), GetParam());
