@@ -5,7 +5,9 @@
 #if defined(__x86_64__) && defined(__AVX512F__)
 // GCC 12 reports the _mm512_undefined_ps() inside its own intrinsics as maybe-uninitialized
 // where the tile epilogue inlines the GELU/SiLU code (GCC bug 105593).
+#if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include "kernels/image_conv_kernel.h"
 #include "kernels/simd_avx512.h"
 
