@@ -59,6 +59,9 @@ class ImageConvWeights {
 // asks: ir/passes/layout_nhwc.cc), and the largest window (C * KH * KW) it takes.
 constexpr int64_t kImageConvMaxChannels = 4;
 constexpr int64_t kImageConvMaxK = 256;
+constexpr bool ImageConvTakes(int64_t group, int64_t C, int64_t KH, int64_t KW) {
+  return group == 1 && C <= kImageConvMaxChannels && C * KH * KW <= kImageConvMaxK;
+}
 
 // y (batch, out_h, out_w, M) = act(conv(x) + bias) for x (batch, channels, in_h, in_w).
 void ImageConvNchw(ThreadPool* pool, const ConvGeometry& g, const float* x, const ImageConvWeights& w, float* y,

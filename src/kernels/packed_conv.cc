@@ -110,46 +110,40 @@ bool StridedTilesDisabled() {
 
 // Where one task's panels of Y go (rows [i0, i0 + mc), panels [p0, p1)): into Y, or into its
 // pieces (a Split folded into the convolution). A panel whose columns straddle two pieces is
-// computed in a scratch block and scattered into them by Finish().
+// computed in a scratch block (allocated only then) and scattered into them by Finish().
 class PanelOutput {
  public:
   PanelOutput(const std::vector<OutputPiece>& ys, int64_t N, int nr, int64_t i0, int64_t mc, int64_t p0, int64_t p1)
-      : ys_(ys), nr_(nr), i0_(i0), mc_(mc), p0_(p0) {
-    dest_.resize(static_cast<size_t>(p1 - p0));
+      : ys_(ys), n_(N), nr_(nr), i0_(i0), mc_(mc), p0_(p0), p1_(p1) {
+    int64_t start;
     for (int64_t p = p0; p < p1; ++p) {
-      const int64_t col = p * nr, width = std::min<int64_t>(nr, N - col);
-      int64_t start = 0;
-      size_t j = 0;
-      while (j + 1 < ys.size() && start + ys[j].channels <= col) start += ys[j++].channels;
-      Dest& d = dest_[p - p0];
-      d.col = col, d.width = width;
-      if (col + width <= start + ys[j].channels) {
-        d.c = ys[j].y + i0 * ys[j].channels + (col - start);
-        d.ld = ys[j].channels;
-      } else {
-        d.straddles = true;
-        d.ld = nr;
-        scratch_.resize(scratch_.size() + static_cast<size_t>(mc * nr));
+      if (PieceOf(p, &start) == nullptr) {
+        scratch_.resize(static_cast<size_t>((p1 - p0) * mc * nr));
+        break;
       }
-    }
-    size_t next = 0;
-    for (Dest& d : dest_) {
-      if (d.straddles) d.c = scratch_.data() + (next++) * mc * nr;
     }
   }
   // Panel p's first column for the kernel, and the distance between its rows.
-  float* At(int64_t p, int64_t* ld) const {
-    *ld = dest_[p - p0_].ld;
-    return dest_[p - p0_].c;
+  float* At(int64_t p, int64_t* ld) {
+    int64_t start;
+    if (const OutputPiece* y = PieceOf(p, &start)) {
+      *ld = y->channels;
+      return y->y + i0_ * y->channels + (p * nr_ - start);
+    }
+    *ld = nr_;
+    return scratch_.data() + (p - p0_) * mc_ * nr_;
   }
   void Finish() const {
-    for (const Dest& d : dest_) {
-      if (!d.straddles) continue;
-      int64_t start = 0;
+    for (int64_t p = p0_; p < p1_; ++p) {
+      int64_t start;
+      if (PieceOf(p, &start) != nullptr) continue;
+      const int64_t col = p * nr_, end = col + Width(p);
+      const float* tmp = scratch_.data() + (p - p0_) * mc_ * nr_;
+      start = 0;
       for (const OutputPiece& y : ys_) {
-        const int64_t lo = std::max(start, d.col), hi = std::min(start + y.channels, d.col + d.width);
+        const int64_t lo = std::max(start, col), hi = std::min(start + y.channels, end);
         for (int64_t r = 0; r < mc_ && lo < hi; ++r) {
-          std::memcpy(y.y + (i0_ + r) * y.channels + (lo - start), d.c + r * nr_ + (lo - d.col), (hi - lo) * sizeof(float));
+          std::memcpy(y.y + (i0_ + r) * y.channels + (lo - start), tmp + r * nr_ + (lo - col), (hi - lo) * sizeof(float));
         }
         start += y.channels;
       }
@@ -157,15 +151,21 @@ class PanelOutput {
   }
 
  private:
-  struct Dest {
-    float* c = nullptr;
-    int64_t ld = 0, col = 0, width = 0;
-    bool straddles = false;
-  };
+  int64_t Width(int64_t p) const { return std::min<int64_t>(nr_, n_ - p * nr_); }
+  // The piece holding all of panel p's columns, and its first column in *start; null when the
+  // panel straddles two pieces.
+  const OutputPiece* PieceOf(int64_t p, int64_t* start) const {
+    const int64_t col = p * nr_;
+    size_t j = 0;
+    *start = 0;
+    while (j + 1 < ys_.size() && *start + ys_[j].channels <= col) *start += ys_[j++].channels;
+    return col + Width(p) <= *start + ys_[j].channels ? &ys_[j] : nullptr;
+  }
+
   const std::vector<OutputPiece>& ys_;
+  int64_t n_;
   int nr_;
-  int64_t i0_, mc_, p0_;
-  std::vector<Dest> dest_;
+  int64_t i0_, mc_, p0_, p1_;
   std::vector<float> scratch_;
 };
 
@@ -216,7 +216,7 @@ void PackedPointwiseConvPieces(ThreadPool* pool, int64_t rows, const std::vector
     int64_t i0, i1, p0, p1;
     if (!tasks.Get(t, &i0, &i1, &p0, &p1)) return;
     const int64_t mc = i1 - i0;
-    const PanelOutput out(ys, N, b.nr(), i0, mc, p0, p1);
+    PanelOutput out(ys, N, b.nr(), i0, mc, p0, p1);
     int64_t ld;
     if (same_width) {
       const int64_t C = pieces[0].channels, taps = static_cast<int64_t>(pieces.size());
@@ -281,7 +281,7 @@ void PackedConvNhwc(ThreadPool* pool, const ConvGeometry& g, const float* x, con
     int64_t i0, i1, p0, p1;
     if (!tasks.Get(t, &i0, &i1, &p0, &p1)) return;
     const int64_t mc = i1 - i0;
-    const PanelOutput out(ys, N, b.nr(), i0, mc, p0, p1);
+    PanelOutput out(ys, N, b.nr(), i0, mc, p0, p1);
     int64_t ld;
     // Blocks of whole taps, about kKc rows of B each.
     thread_local std::vector<const float*> ind;

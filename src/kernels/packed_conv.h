@@ -24,6 +24,11 @@ namespace parallax {
 
 class ThreadPool;
 
+// The narrowest convolutions the NhwcConv kernel gives this kernel (group 1); narrower ones run
+// on XNNPACK (kernels/ops/conv_nhwc.cc; the measurements are in docs/decisions.md).
+constexpr int64_t kPackedConvMinChannels = 16;
+constexpr int64_t kPackedConvMinOutputs = 32;
+
 struct ConvGeometry {
   int64_t batch = 1, in_h = 0, in_w = 0, channels = 0;  // X: (batch, in_h, in_w, channels)
   int64_t out_h = 0, out_w = 0;                          // Y: (batch, out_h, out_w, M)

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <utility>
 #include <vector>
 
 namespace parallax {
@@ -26,9 +27,9 @@ enum class GemmIsa { kAuto, kAvx512, kAvx2 };
 
 class PackedMatrix;
 
-// What the micro-kernel does to a tile of C in registers before it stores the tile for the
-// last time: C = act(C + bias[column]). Cheaper than a GemmEpilogue pass over the finished
-// block (no reload, no second store); activations other than these go through a GemmEpilogue.
+// What the micro-kernel's driver does to each tile of C right after its last store, while the
+// tile is in L1: C = act(C + bias[column]). Cheaper than a GemmEpilogue pass over the finished
+// block (read back from L2); activations other than these go through a GemmEpilogue.
 struct TileEpilogue {
   enum Act { kNone, kRelu, kSilu, kSigmoid, kGelu };
   const float* bias = nullptr;  // N floats (one per column of C), or null
@@ -46,9 +47,15 @@ struct StridedTiles {
   int64_t pixel_stride = 0;              // floats between the windows of consecutive rows
 };
 // The pixel strides (stride_w x C) the strided tiles are compiled for: a constant stride lets
-// the broadcasts take immediate offsets from one register.
+// the broadcasts take immediate offsets from one register. The kernels instantiate one tile per
+// entry (packed_gemm_kernel.h, TileStridedAny).
+using StridedTileStrides = std::integer_sequence<int, 32, 64, 80, 128, 256>;
+template <int... P>
+constexpr bool StridedTilesRunAny(int64_t pixel_stride, std::integer_sequence<int, P...>) {
+  return ((pixel_stride == P) || ...);
+}
 constexpr bool StridedTilesRun(int64_t pixel_stride) {
-  return pixel_stride == 32 || pixel_stride == 64 || pixel_stride == 80 || pixel_stride == 128 || pixel_stride == 256;
+  return StridedTilesRunAny(pixel_stride, StridedTileStrides{});
 }
 
 namespace packed_gemm_detail {

@@ -186,17 +186,17 @@ inline void TileStrided(const float* x, const int64_t* off, int64_t taps, int64_
   TileTaps<V, R, NV>([x, off](int64_t t) { return StridedRows<P>{x + off[t]}; }, taps, C, bp, c, ldc, accumulate);
 }
 
-// TileStrided with the stride given at run time (one of StridedTilesRun's).
+// TileStrided with the stride given at run time: one of StridedTileStrides (packed_gemm.h),
+// each of which has its own instantiation.
+template <class V, int MR, int NV, int... P>
+inline void TileStridedOf(std::integer_sequence<int, P...>, int64_t stride, const float* x, const int64_t* off,
+                          int64_t taps, int64_t C, const float* bp, float* c, int64_t ldc, bool accumulate) {
+  ((stride == P ? (TileStrided<V, MR, P, NV>(x, off, taps, C, bp, c, ldc, accumulate), true) : false) || ...);
+}
 template <class V, int MR, int NV>
 inline void TileStridedAny(int64_t P, const float* x, const int64_t* off, int64_t taps, int64_t C, const float* bp,
                            float* c, int64_t ldc, bool accumulate) {
-  switch (P) {
-    case 32: return TileStrided<V, MR, 32, NV>(x, off, taps, C, bp, c, ldc, accumulate);
-    case 64: return TileStrided<V, MR, 64, NV>(x, off, taps, C, bp, c, ldc, accumulate);
-    case 80: return TileStrided<V, MR, 80, NV>(x, off, taps, C, bp, c, ldc, accumulate);
-    case 128: return TileStrided<V, MR, 128, NV>(x, off, taps, C, bp, c, ldc, accumulate);
-    default: return TileStrided<V, MR, 256, NV>(x, off, taps, C, bp, c, ldc, accumulate);
-  }
+  TileStridedOf<V, MR, NV>(StridedTileStrides{}, P, x, off, taps, C, bp, c, ldc, accumulate);
 }
 
 // The tile loop shared by Panel and IndirectPanel: for each tile of MR rows of C (c points at

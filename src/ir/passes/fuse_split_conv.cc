@@ -14,10 +14,11 @@
 // PARALLAX_FUSE_SPLIT=off (read when a model loads) keeps the Splits, for A/B runs.
 #include <cstdlib>
 #include <cstring>
-#include <string>
 
 #include "ir/passes/fusion_util.h"
 #include "ir/passes/passes.h"
+#include "kernels/ops/conv_activation.h"  // ParseActivation, AsTileEpilogue
+#include "kernels/packed_conv.h"          // kPackedConvMinChannels, kPackedConvMinOutputs
 
 namespace parallax {
 
@@ -25,22 +26,21 @@ using namespace fusion;
 
 namespace {
 
+// An NhwcConv the packed kernel runs with its epilogue on the tiles (kernels/ops/conv_nhwc.cc):
+// the only path that writes pieces of Y.
 bool WritesPieces(const Graph& g, const Node& n) {
   if (n.op_type != "NhwcConv" || n.domain != "parallax" || n.outputs.size() != 1 || n.GetInt("group", 1) != 1 ||
       n.GetString("input_layout", "NHWC") != "NHWC" || n.inputs.size() < 2) {
     return false;
   }
-  const std::string act = n.GetString("activation", "");
-  if (!(act.empty() || act == "None" || act == "Identity" || act == "Relu" || act == "Silu" || act == "Swish" ||
-        act == "Sigmoid" || act == "Gelu")) {
-    return false;
-  }
+  StatusOr<ops::Activation> act = ops::ParseActivation(n);
+  if (!act.ok() || !ops::AsTileEpilogue(*act, nullptr)) return false;
   auto w = g.initializers.find(n.inputs[1]);
   if (w == g.initializers.end()) return false;
   const Tensor& t = w->second;
   const bool bias_constant = n.inputs.size() < 3 || n.inputs[2] == kNoValue || g.initializers.count(n.inputs[2]) > 0;
-  return (t.rank() == 4 || t.rank() == 3) && t.dtype() == DataType::kFloat32 && t.dim(0) >= 32 && t.dim(1) >= 16 &&
-         bias_constant;
+  return (t.rank() == 4 || t.rank() == 3) && t.dtype() == DataType::kFloat32 && t.dim(0) >= kPackedConvMinOutputs &&
+         t.dim(1) >= kPackedConvMinChannels && bias_constant;
 }
 
 // The channel counts of Split `s` over m channels (its input 1, its attribute, or equal

@@ -20,7 +20,7 @@
 
 #include "ir/passes/fusion_util.h"
 #include "ir/passes/passes.h"
-#include "kernels/image_conv.h"  // kImageConvMaxChannels, kImageConvMaxK
+#include "kernels/image_conv.h"  // ImageConvTakes
 
 namespace parallax {
 namespace {
@@ -123,10 +123,9 @@ int LayoutPass::Convertible(const Node& n) const {
 // reads an NCHW input in place (input_layout NCHW: kernels/image_conv.h) instead of after an
 // entry transpose.
 bool ReadsImage(const Graph& g, const Node& n) {
-  if (!DefaultDomain(n) || n.op_type != "Conv" || n.GetInt("group", 1) != 1) return false;
+  if (!DefaultDomain(n) || n.op_type != "Conv") return false;
   const Tensor* w = Constant(g, n.inputs[1]);
-  return w != nullptr && w->rank() == 4 && w->dim(1) <= kImageConvMaxChannels &&
-         w->dim(1) * w->dim(2) * w->dim(3) <= kImageConvMaxK;
+  return w != nullptr && w->rank() == 4 && ImageConvTakes(n.GetInt("group", 1), w->dim(1), w->dim(2), w->dim(3));
 }
 
 // Channels-first → channels-last permutations, and back.

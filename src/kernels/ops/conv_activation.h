@@ -181,7 +181,7 @@ inline void ApplyBiasActivation(const Activation& a, float* x, int64_t n, float 
   }
 }
 
-// act(C + bias[column]) as a TileEpilogue, which the packed micro-kernels apply in registers
+// act(C + bias[column]) as a TileEpilogue, which the packed kernels apply to each tile in L1
 // (the same vector functions as the row kernels); nullopt for the activations they do not have.
 inline std::optional<TileEpilogue> AsTileEpilogue(const Activation& a, const float* bias) {
   TileEpilogue t;

@@ -153,7 +153,7 @@ bool PackedConvEnabled() {
 // M 32) moved to the packed kernel once bias and SiLU ran on the tiles in L1 (session 8):
 // 2.42 against 2.78 ms, the best of 4 alternated processes each.
 bool UsePackedConv(int64_t groups, int64_t channels, int64_t outputs) {
-  return groups == 1 && channels >= 16 && outputs >= 32 && PackedConvEnabled();
+  return groups == 1 && channels >= kPackedConvMinChannels && outputs >= kPackedConvMinOutputs && PackedConvEnabled();
 }
 
 // W (M, C, KH, KW) or (M, C, KW) packed for the packed kernel; null where it does not run
@@ -163,17 +163,17 @@ std::shared_ptr<PackedConvWeights> PackedWeightsFor(int64_t groups, const Tensor
   return UsePackedConv(groups, C, M) ? PackedConvWeights::Pack(M, C, KH, KW, w.data<float>()) : nullptr;
 }
 
-// KernelDef::prepack: the packed weights of a convolution the packed kernel runs (the state
-// NhwcConvCompute would otherwise make at its first run), so that the session keeps only the
-// packed copy; null for the convolutions XNNPACK runs.
 // The image kernel's weights for a convolution of an NCHW image it runs; null otherwise.
 std::shared_ptr<ImageConvWeights> ImageWeightsFor(const Node& node, const Tensor& w) {
-  if (!InputIsNchw(node) || node.GetInt("group", 1) != 1 || w.rank() != 4 || w.dim(1) > kImageConvMaxChannels) {
+  if (!InputIsNchw(node) || w.rank() != 4 || !ImageConvTakes(node.GetInt("group", 1), w.dim(1), w.dim(2), w.dim(3))) {
     return nullptr;
   }
   return ImageConvWeights::Pack(w.dim(0), w.dim(1), w.dim(2), w.dim(3), w.data<float>());
 }
 
+// KernelDef::prepack: the weights of a convolution the image or the packed kernel runs (the
+// state NhwcConvCompute would otherwise make at its first run), so that the session keeps only
+// that copy; null for the convolutions XNNPACK runs.
 std::shared_ptr<void> PrepackNhwcConvWeight(const Node& node, const Tensor& w) {
   if (w.dtype() != DataType::kFloat32 || (w.rank() != 4 && w.rank() != 3) || w.raw() == nullptr) return nullptr;
   auto s = std::make_shared<NhwcConvState>();

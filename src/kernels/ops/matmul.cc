@@ -131,8 +131,8 @@ void RunMatMul(const MatMulDims& d, const T* a, const T* b, T* c, ThreadPool* po
 
 // float32 C = act(A * B + bias) with B packed once per node (kernels/packed_gemm.h), when B is a
 // 2-D constant of the plan: A's batch folds into M, and bias and activation are applied to each
-// tile of C in registers (to each finished block for activations the tile kernel lacks). False
-// when that does not apply: the caller computes C.
+// tile of C in L1 (to each finished block for activations the tiles lack). False when that does
+// not apply: the caller computes C.
 bool TryPackedMatMul(KernelContext& ctx, const MatMulDims& d, const float* bias, const Activation& act) {
   if (ctx.state == nullptr || !ctx.is_constant(1) || ctx.in(1).shape().size() != 2) return false;
   const int64_t rows = NumElements(d.batch) * d.M;
