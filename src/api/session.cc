@@ -26,7 +26,7 @@ struct Session::Impl {
   std::unique_ptr<LanePool> lanes;
   SessionOptions options;
   std::unique_ptr<ExecutionProvider> provider;  // null: CPU only
-  std::string accelerator, accelerator_note;
+  std::string accelerator, accelerator_note, threads_note;
   std::optional<CapabilityProfile> accelerator_ops;
   std::optional<DeviceProfile> device;
 
@@ -134,7 +134,14 @@ StatusOr<std::unique_ptr<Session>> Finish(Model model, const SessionOptions& opt
   auto impl = std::make_unique<Session::Impl>();
   impl->graph = model.graph;
   impl->options = options;
-  impl->pool = std::make_unique<ThreadPool>(options.threads);
+  const int usable = ThreadPool::UsableCores();
+  int threads = options.threads > 0 ? options.threads : usable;
+  if (threads > usable) {
+    impl->threads_note = std::to_string(threads) + " threads asked, " + std::to_string(usable) +
+                         " usable cores: running " + std::to_string(usable) + " (a pool larger than its cores waits for the scheduler at every parallel loop)";
+    threads = usable;
+  }
+  impl->pool = std::make_unique<ThreadPool>(threads);
   impl->lanes = std::make_unique<LanePool>(impl->pool->threads());
   PX_RETURN_IF_ERROR(OpenAccelerator(options, impl.get()));
   for (ValueId v : model.graph->inputs) impl->inputs.push_back(MakeIo(*model.graph, v));
@@ -165,6 +172,7 @@ const std::vector<IoInfo>& Session::outputs() const { return impl_->outputs; }
 int Session::threads() const { return impl_->pool->threads(); }
 const std::string& Session::accelerator() const { return impl_->accelerator; }
 const std::string& Session::accelerator_note() const { return impl_->accelerator_note; }
+const std::string& Session::threads_note() const { return impl_->threads_note; }
 AcceleratorStats Session::accelerator_stats() const {
   return impl_->provider ? impl_->provider->stats() : AcceleratorStats{};
 }

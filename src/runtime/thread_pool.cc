@@ -1,9 +1,11 @@
 #include "runtime/thread_pool.h"
 
 #include <pthreadpool.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
 
 extern "C" void openblas_set_num_threads(int num_threads);
 
@@ -29,9 +31,48 @@ extern "C" void __tsan_release(void* addr);
 
 namespace parallax {
 
-int ThreadPool::DefaultThreads() {
-  long n = sysconf(_SC_NPROCESSORS_ONLN);
-  return n > 0 ? static_cast<int>(n) : 1;
+namespace {
+// CPUs a CFS quota allows, rounded up; 0 when there is no quota.
+int QuotaCpus(int64_t quota, int64_t period) {
+  if (quota <= 0 || period <= 0) return 0;
+  return static_cast<int>(std::min<int64_t>((quota + period - 1) / period, 1 << 20));
+}
+}  // namespace
+
+int ThreadPool::UsableCores(const std::string& root) {
+  long online = sysconf(_SC_NPROCESSORS_ONLN);
+  int n = online > 0 ? static_cast<int>(online) : 1;
+  if (root.empty()) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) n = std::min(n, CPU_COUNT(&set));
+  }
+  // cgroup v2: "0::/path" in /proc/self/cgroup, the quota in <path>/cpu.max as "QUOTA PERIOD"
+  // or "max PERIOD".
+  std::ifstream cg(root + "/proc/self/cgroup");
+  std::string line;
+  while (std::getline(cg, line)) {
+    if (line.rfind("0::", 0) != 0) continue;
+    const std::string path = line.substr(3);
+    std::ifstream f(root + "/sys/fs/cgroup" + (path == "/" ? "" : path) + "/cpu.max");
+    std::string quota;
+    int64_t period = 0;
+    if (f >> quota >> period && quota != "max") {
+      int64_t q = 0;
+      try {
+        q = std::stoll(quota);
+      } catch (...) {
+        q = 0;
+      }
+      if (int c = QuotaCpus(q, period); c > 0) n = std::min(n, c);
+    }
+  }
+  std::ifstream q1(root + "/sys/fs/cgroup/cpu/cpu.cfs_quota_us"), p1(root + "/sys/fs/cgroup/cpu/cpu.cfs_period_us");
+  int64_t quota = 0, period = 0;
+  if (q1 >> quota && p1 >> period) {
+    if (int c = QuotaCpus(quota, period); c > 0) n = std::min(n, c);
+  }
+  return std::max(n, 1);
 }
 
 ThreadPool::ThreadPool(int threads) : threads_(threads > 0 ? threads : DefaultThreads()) {

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <string>
 
 struct pthreadpool;
 
@@ -37,7 +38,11 @@ class ThreadPool {
   // items, so small loops run inline on the caller. Blocks until all ranges are done.
   void ParallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
-  static int DefaultThreads();
+  // The cores this process may use: the online cores, fewer under a CPU affinity mask or a
+  // cgroup CPU quota (cpu.max, or v1's cfs quota; a quota of 1.5 CPUs counts 2). `root`
+  // replaces "/" for tests (a fake /proc and /sys tree; the affinity mask is then not read).
+  static int UsableCores(const std::string& root = "");
+  static int DefaultThreads() { return UsableCores(); }
 
  private:
   int threads_;

@@ -2,11 +2,14 @@
 // (src/runtime/memory_budget.h), as pure functions.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 
 #include "runtime/memory_budget.h"
 #include "runtime/scheduler.h"
+#include "runtime/thread_pool.h"
 
 namespace parallax {
 namespace {
@@ -104,6 +107,33 @@ TEST(MemoryBudget, ReadsMeminfoAndCgroupV2) {
   EXPECT_EQ(EffectiveBudget(0, m, 0.10), static_cast<size_t>((300000000.0 - 1000) * 0.9));
   EXPECT_EQ(EffectiveBudget(1000, m, 0.10), 1000u);
   EXPECT_EQ(EffectiveBudget(0, SystemMemory{}, 0.10), SIZE_MAX);
+  fs::remove_all(root);
+}
+
+TEST(UsableCores, CgroupQuotasCapTheOnlineCores) {
+  namespace fs = std::filesystem;
+  const fs::path root = fs::temp_directory_path() / "parallax_fake_cpu_root";
+  fs::remove_all(root);
+  fs::create_directories(root / "proc/self");
+  fs::create_directories(root / "sys/fs/cgroup/app");
+  fs::create_directories(root / "sys/fs/cgroup/cpu");
+  const int online = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+  EXPECT_EQ(ThreadPool::UsableCores(root.string()), online);  // no cgroup files: the online cores
+  std::ofstream(root / "proc/self/cgroup") << "0::/app\n";
+  std::ofstream(root / "sys/fs/cgroup/app/cpu.max") << "max 100000\n";
+  EXPECT_EQ(ThreadPool::UsableCores(root.string()), online);
+  std::ofstream(root / "sys/fs/cgroup/app/cpu.max") << "150000 100000\n";  // 1.5 CPUs count 2
+  EXPECT_EQ(ThreadPool::UsableCores(root.string()), std::min(online, 2));
+  std::ofstream(root / "sys/fs/cgroup/app/cpu.max") << "50000 100000\n";
+  EXPECT_EQ(ThreadPool::UsableCores(root.string()), 1);
+  fs::remove(root / "sys/fs/cgroup/app/cpu.max");
+  std::ofstream(root / "sys/fs/cgroup/cpu/cpu.cfs_quota_us") << "-1\n";
+  std::ofstream(root / "sys/fs/cgroup/cpu/cpu.cfs_period_us") << "100000\n";
+  EXPECT_EQ(ThreadPool::UsableCores(root.string()), online);
+  std::ofstream(root / "sys/fs/cgroup/cpu/cpu.cfs_quota_us") << "100000\n";
+  EXPECT_EQ(ThreadPool::UsableCores(root.string()), 1);
+  std::ofstream(root / "sys/fs/cgroup/app/cpu.max") << "garbage 100000\n";  // unreadable: ignored
+  EXPECT_EQ(ThreadPool::UsableCores(root.string()), 1);
   fs::remove_all(root);
 }
 

@@ -8,6 +8,7 @@
 #include "core/npy.h"
 #include "onnx_builder.h"
 #include "parallax/session.h"
+#include "runtime/thread_pool.h"
 #include "zoo_fixtures.h"
 
 namespace parallax {
@@ -43,6 +44,28 @@ TEST(Session, SymbolicDimsResolvedPerRun) {
     ASSERT_EQ(y.shape(), (Shape{n, 3}));
     for (int64_t i = 0; i < y.numel(); ++i) EXPECT_EQ(y.data<float>()[i], std::max(0.f, x.data<float>()[i]));
   }
+}
+
+TEST(Session, MoreThreadsThanCoresAreCappedWithANote) {
+  std::string bytes = SymbolicReluModel();
+  const int usable = ThreadPool::UsableCores();
+  SessionOptions opts;
+  opts.threads = usable + 3;
+  auto s = Session::LoadFromBytes(bytes.data(), bytes.size(), opts);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ((*s)->threads(), usable);
+  EXPECT_NE((*s)->threads_note().find(std::to_string(usable + 3) + " threads asked"), std::string::npos)
+      << (*s)->threads_note();
+  opts.threads = 1;
+  s = Session::LoadFromBytes(bytes.data(), bytes.size(), opts);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ((*s)->threads(), 1);
+  EXPECT_TRUE((*s)->threads_note().empty());
+  opts.threads = 0;
+  s = Session::LoadFromBytes(bytes.data(), bytes.size(), opts);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ((*s)->threads(), usable);
+  EXPECT_TRUE((*s)->threads_note().empty());
 }
 
 TEST(Session, ConcurrentRunsMatchSequential) {

@@ -24,6 +24,7 @@ StatusOr<std::unique_ptr<Session>> OpenSession(const std::string& path, const Se
   if (s.ok() && !(*s)->accelerator_note().empty()) {
     std::fprintf(stderr, "warning: %s\n", (*s)->accelerator_note().c_str());
   }
+  if (s.ok() && !(*s)->threads_note().empty()) std::fprintf(stderr, "warning: %s\n", (*s)->threads_note().c_str());
   return s;
 }
 
