@@ -6,6 +6,7 @@
 
 #include "kernel_test_util.h"
 #include "kernels/reference/tensor_ops_ref.h"
+#include "kernels/transpose_tile.h"
 
 namespace parallax {
 namespace {
@@ -438,6 +439,34 @@ TEST(TensorOps, TransposeRandom) {
       const int64_t src = static_cast<int64_t>(ref_idx.data<float>()[i]);
       ASSERT_EQ((*g64)[0].data<int64_t>()[i], src);
       ASSERT_EQ((*g8)[0].data<int8_t>()[i], static_cast<int8_t>(src));
+    }
+  }
+  // The 8 x 8 register blocks of TransposeTile32 (kernels/transpose_tile.h): any tile size
+  // against the scalar loop, elements moved as bits (a NaN payload survives).
+  for (int it = 0; it < 60; ++it) {
+    std::uniform_int_distribution<int64_t> dim(1, 40);
+    const int64_t nl = dim(rng), nj = dim(rng), ls = nj + it % 5, ld = nl + it % 3;
+    std::vector<uint32_t> src(nl * ls), want(nj * ld, 7u), got(nj * ld, 7u);
+    for (uint32_t& v : src) v = static_cast<uint32_t>(rng());
+    src[0] = 0x7fc00123u;
+    TransposeTile32(src.data(), ls, got.data(), ld, nl, nj);
+    transpose_detail::TransposeScalar(src.data(), ls, want.data(), ld, nl, nj);
+    ASSERT_EQ(got, want) << nl << "x" << nj;
+  }
+  {  // YOLOv8n's head border, NHWC -> NCHW, and int32 through the same path.
+    Tensor x = RandomFloat({1, 20, 20, 144}, rng);
+    Node n = MakeNode("Transpose", 13);
+    SetInts(n, "perm", {0, 3, 1, 2});
+    auto got = RunKernel(n, {x});
+    ASSERT_TRUE(got.ok());
+    ExpectEqual((*got)[0], reference::RefTranspose(x, {0, 3, 1, 2}));
+    Tensor x32 = Tensor::Allocate(DataType::kInt32, {37, 29}).value();
+    for (int64_t i = 0; i < x32.numel(); ++i) x32.data<int32_t>()[i] = static_cast<int32_t>(i);
+    SetInts(n, "perm", {1, 0});
+    auto g32 = RunKernel(n, {x32});
+    ASSERT_TRUE(g32.ok());
+    for (int64_t r = 0; r < 29; ++r) {
+      for (int64_t c = 0; c < 37; ++c) ASSERT_EQ((*g32)[0].data<int32_t>()[r * 37 + c], c * 29 + r);
     }
   }
   // Default perm reverses.

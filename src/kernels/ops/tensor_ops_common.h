@@ -13,6 +13,7 @@
 
 #include "kernels/kernel.h"
 #include "kernels/kernel_util.h"
+#include "kernels/transpose_tile.h"
 #include "runtime/thread_pool.h"
 
 namespace parallax::ops::tensor_detail {
@@ -102,6 +103,11 @@ void StridedCopyT(const U* in, int64_t offset, U* out, const Shape& shape,
         const int64_t j0 = tj * T, j1 = std::min(nj, j0 + T);
         for (int64_t l0 = 0; l0 < L; l0 += T) {
           const int64_t l1 = std::min(L, l0 + T);
+          if constexpr (sizeof(U) == 4) {
+            TransposeTile32(reinterpret_cast<const uint32_t*>(in + ioff + l0 * s + j0), s,
+                            reinterpret_cast<uint32_t*>(out + ooff + j0 * osj + l0), osj, l1 - l0, j1 - j0);
+            continue;
+          }
           for (int64_t jj = j0; jj < j1; ++jj) {
             const U* src = in + ioff + jj;
             U* dst = out + ooff + jj * osj;
