@@ -75,7 +75,7 @@ void Run(benchmark::State& state, int split) {
 void Shapes(benchmark::internal::Benchmark* b) {
   b->Args({128, 768, 768})->Args({128, 3072, 768})->Args({128, 768, 3072});  // DistilBERT
   b->Args({77, 2048, 512})->Args({77, 512, 2048});                          // CLIP text
-  b->Args({1500, 384, 384})->Args({1500, 1536, 384});                       // Whisper encoder
+  b->Args({1500, 384, 384})->Args({1500, 1536, 384})->Args({1500, 384, 1536});  // Whisper encoder
   b->Args({1500, 1500, 64})->Args({1500, 64, 1500});                        // its attention, per head
   b->Args({72, 1500, 64})->Args({72, 64, 1500});                            // one FusedAttention block
   b->Args({400, 256, 256})->Args({2400, 32, 32})->Args({2400, 32, 128})->Args({2400, 64, 64})->Args({25600, 32, 32})->Args({6400, 64, 576})->Args({1600, 128, 1152});  // YOLOv8n convs as GEMMs

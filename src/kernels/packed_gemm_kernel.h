@@ -16,9 +16,24 @@
 
 namespace parallax::packed_gemm_detail {
 
-// Cache blocks: KC rows of a B panel (KC x NR floats, 32 KiB at NR = 32) stay in L1 while the
-// kernel walks MC rows of A; the MC x KC block of A (240 KiB) stays in L2 across the panels.
+// Cache blocks: KC rows of a B panel (KC x NR floats, 32 KiB at NR = 32 and KC = 256) are read
+// by every tile while the kernel walks MC rows of A; the MC x KC block of A stays in L2 across
+// the panels. Convolutions use KC = 256; the weight GEMMs GemmKBlock(K).
 constexpr int64_t kKc = 256;
+// The weight GEMMs (Range) take longer K blocks where K > 512: the fewest blocks of at most
+// kKcMaxGemm rows, of equal length. Fewer blocks mean fewer passes that reload and store C,
+// which costs more than the B block outgrowing L1 (B is read front to back). An in-process
+// interleaved A/B (gemm_bench BM_AB-style) at 1 / 2 threads put the gain at:
+//   128x768x3072:  0.988 / 0.967      1500x384x1536: 0.962 / 0.995
+//   1500x64x1500:  0.955 / 0.922      72x64x1500:    0.966 / 0.866
+//   128x768x768:   0.993 / 0.968
+// K <= 512 is unchanged (2 x 256); K = 512 measured 1.01 / 1.03 as one block.
+constexpr int64_t kKcMaxGemm = 1024;
+inline int64_t GemmKBlock(int64_t K) {
+  if (K <= 512) return kKc;
+  const int64_t blocks = (K + kKcMaxGemm - 1) / kKcMaxGemm;
+  return (K + blocks - 1) / blocks;
+}
 constexpr int64_t kMc = 240;
 constexpr int64_t kAInL2Bytes = int64_t{1} << 20;
 // Columns per panel (two vectors).
@@ -285,19 +300,19 @@ void Panel(int64_t mc, const float* a, int64_t lda, const PackedMatrix& b, int64
 template <class V, int MR>
 void Range(int64_t i0, int64_t i1, int64_t p0, int64_t p1, const float* a, int64_t lda,
            const PackedMatrix& b, float* c, int64_t ldc, const TileEpilogue* ep) {
-  const int64_t K = b.K();
+  const int64_t K = b.K(), kc = GemmKBlock(K);
   auto block = [&](int64_t ic, int64_t mc, int64_t p, int64_t k0) {
-    Panel<V, MR>(mc, a + ic * lda + k0, lda, b, p, k0, std::min(kKc, K - k0), c + ic * ldc + p * kNr<V>, ldc, k0 > 0,
-                 k0 + kKc >= K ? ep : nullptr);
+    Panel<V, MR>(mc, a + ic * lda + k0, lda, b, p, k0, std::min(kc, K - k0), c + ic * ldc + p * kNr<V>, ldc, k0 > 0,
+                 k0 + kc >= K ? ep : nullptr);
   };
   for (int64_t ic = i0; ic < i1; ic += kMc) {
     const int64_t mc = std::min(kMc, i1 - ic);
     if (mc * K * static_cast<int64_t>(sizeof(float)) <= kAInL2Bytes) {
       for (int64_t p = p0; p < p1; ++p) {
-        for (int64_t k0 = 0; k0 < K; k0 += kKc) block(ic, mc, p, k0);
+        for (int64_t k0 = 0; k0 < K; k0 += kc) block(ic, mc, p, k0);
       }
     } else {
-      for (int64_t k0 = 0; k0 < K; k0 += kKc) {
+      for (int64_t k0 = 0; k0 < K; k0 += kc) {
         for (int64_t p = p0; p < p1; ++p) block(ic, mc, p, k0);
       }
     }

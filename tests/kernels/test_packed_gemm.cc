@@ -44,13 +44,14 @@ class PackedGemm : public ::testing::TestWithParam<GemmIsa> {
 
 TEST_P(PackedGemm, RandomShapesMatchReference) {
   std::mt19937 rng(21);
-  std::uniform_int_distribution<int64_t> small(1, 70), k_dist(1, 600);
+  std::uniform_int_distribution<int64_t> small(1, 70), k_dist(1, 600), long_k(513, 2200);
   ThreadPool pool(3);
   for (int trial = 0; trial < 60; ++trial) {
-    // Every few trials a shape past one cache block of rows (240) or of K (256).
+    // Every few trials a shape past one cache block of rows (240) or of K (256; GemmKBlock's
+    // longer blocks past K = 512, split unevenly past 1024).
     const int64_t M = trial % 7 == 0 ? 250 + small(rng) : small(rng);
     const int64_t N = trial % 5 == 0 ? 100 + small(rng) : small(rng);
-    const int64_t K = k_dist(rng);
+    const int64_t K = trial % 4 == 3 ? long_k(rng) : k_dist(rng);
     const bool b_is_kn = trial % 2 == 0;
     const int64_t lda = K + trial % 3;  // A may be a view with a wider row
     SCOPED_TRACE("M " + std::to_string(M) + " N " + std::to_string(N) + " K " + std::to_string(K) +
@@ -72,7 +73,8 @@ TEST_P(PackedGemm, RandomShapesMatchReference) {
 TEST_P(PackedGemm, ThreadCountDoesNotChangeBits) {
   std::mt19937 rng(22);
   for (const auto& [M, N, K] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
-           {128, 768, 300}, {77, 100, 512}, {500, 33, 40}, {1, 3000, 64}, {300, 300, 300}}) {
+           {128, 768, 300}, {77, 100, 512}, {500, 33, 40}, {1, 3000, 64}, {300, 300, 300}, {128, 200, 2100},
+           {260, 64, 1500}}) {
     std::vector<float> a = RandomVector(M * K, rng), b = RandomVector(K * N, rng);
     auto packed = PackedMatrix::Pack(K, N, b.data(), true, GetParam());
     ASSERT_NE(packed, nullptr);
@@ -132,7 +134,7 @@ TEST_P(PackedGemm, TileEpilogueIsActivationOfProductPlusBias) {
   // N: inside one vector, one vector exactly, a right-edge panel past one vector, several panels;
   // K past one block (256) so that only the last block may apply it.
   for (const auto& [M, N, K] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
-           {13, 5, 40}, {30, 16, 300}, {250, 70, 600}, {7, 40, 257}, {64, 96, 64}}) {
+           {13, 5, 40}, {30, 16, 300}, {250, 70, 600}, {7, 40, 257}, {64, 96, 64}, {250, 70, 1100}}) {
     const std::vector<float> a = RandomVector(M * K, rng), b = RandomVector(K * N, rng), bias = RandomVector(N, rng);
     auto packed = PackedMatrix::Pack(K, N, b.data(), true, GetParam());
     ASSERT_NE(packed, nullptr);
