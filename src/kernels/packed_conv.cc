@@ -14,6 +14,22 @@ namespace {
 
 using packed_gemm_detail::kKc;
 
+// Taps per K block of a convolution over `taps` taps of C channels: whole taps, blocks of at
+// most about 512 rows of B, all of about the same size. Each block is a pass that reloads C, and
+// an uneven split ends in a short block that pays a whole pass: 9 taps of 64 channels were
+// 4 + 4 + 1, now 3 + 3 + 3; 9 of 128 were 2 + 2 + 2 + 2 + 1, now 3 + 3 + 3; 9 of 32 were
+// 8 + 1, now one block. conv_bench, interleaved in one process at 1 / 2 threads: 3x3 64->64 at 80x80
+// 0.963 / 0.995, at 40x40 0.966 / 0.995, 128->128 at 20x20 0.978 / 0.978, 64->80 at 80x80
+// 0.993 / 0.943, 80->80 1.000 / 1.001. (One block up to 1024 rows, as GemmKBlock, lost 5% on
+// 80->80.)
+int64_t TapsPerBlock(int64_t taps, int64_t C) {
+  constexpr int64_t kMaxRows = 512;
+  const int64_t K = taps * C, parts = (K + kMaxRows - 1) / kMaxRows;
+  const int64_t per_block = std::max<int64_t>(1, (K + parts - 1) / parts / C);
+  const int64_t blocks = (taps + per_block - 1) / per_block;
+  return (taps + blocks - 1) / blocks;
+}
+
 // Pointers to the rows of A for rows [i0, i0 + mc) and taps [t0, t0 + taps), laid out for
 // IndirectPanel: [tile of mr rows][tap][mr]. A tap outside X points at zeros, as do the
 // unused rows of the last tile. With `strided`, a whole tile whose rows are consecutive pixels
@@ -220,7 +236,7 @@ void PackedPointwiseConvPieces(ThreadPool* pool, int64_t rows, const std::vector
     int64_t ld;
     if (same_width) {
       const int64_t C = pieces[0].channels, taps = static_cast<int64_t>(pieces.size());
-      const int64_t per_block = std::max<int64_t>(1, kKc / C);
+      const int64_t per_block = TapsPerBlock(taps, C);
       thread_local std::vector<const float*> ind;
       for (int64_t t0 = 0; t0 < taps; t0 += per_block) {
         const int64_t tb = std::min(per_block, taps - t0);
@@ -283,11 +299,11 @@ void PackedConvNhwc(ThreadPool* pool, const ConvGeometry& g, const float* x, con
     const int64_t mc = i1 - i0;
     PanelOutput out(ys, N, b.nr(), i0, mc, p0, p1);
     int64_t ld;
-    // Blocks of whole taps, about kKc rows of B each.
+    // Blocks of whole taps (TapsPerBlock).
     thread_local std::vector<const float*> ind;
     std::vector<const float*> corners;
     std::vector<int64_t> off;
-    const int64_t taps = w.KH() * w.KW(), per_block = std::max<int64_t>(1, kKc / g.channels);
+    const int64_t taps = w.KH() * w.KW(), per_block = TapsPerBlock(taps, g.channels);
     for (int64_t t0 = 0; t0 < taps; t0 += per_block) {
       const int64_t tb = std::min(per_block, taps - t0);
       BuildIndirection(g, x, zeros.data(), i0, mc, t0, tb, indirect.mr, strided, &ind, &corners, &off);

@@ -213,8 +213,9 @@ TEST_P(PackedConv, OutputPiecesHoldTheColumnsOfY) {
 }
 
 // y = silu(conv + bias) on the tiles equals silu applied to the plain result plus bias: for a 3x3
-// kernel whose taps take two blocks of K (40 channels: 6 taps per block), a 1x1 one read in place,
-// and 1x1 ones whose X comes in pieces of one width (the taps path) and of two widths.
+// kernel whose taps take three blocks of K (120 channels: 3 taps per block, TapsPerBlock), a 1x1
+// one read in place, and 1x1 ones whose X comes in pieces of one width (the taps path: one
+// block, and three of one piece each) and of two widths.
 TEST_P(PackedConv, TileEpilogueAppliesOnceAfterTheLastBlock) {
   std::mt19937 rng(35);
   ThreadPool pool(2);
@@ -230,7 +231,7 @@ TEST_P(PackedConv, TileEpilogueAppliesOnceAfterTheLastBlock) {
   };
   for (int64_t k : {3, 1}) {
     SCOPED_TRACE("kernel " + std::to_string(k));
-    const ConvGeometry g = SamePadded(H, W, 40, k);
+    const ConvGeometry g = SamePadded(H, W, 120, k);
     const std::vector<float> x = RandomVector(rows * g.channels, rng);
     const std::vector<float> w = RandomVector(M * g.channels * k * k, rng);
     auto packed = PackedConvWeights::Pack(M, g.channels, k, k, w.data(), GetParam());
@@ -240,7 +241,7 @@ TEST_P(PackedConv, TileEpilogueAppliesOnceAfterTheLastBlock) {
     PackedConvNhwc(&pool, g, x.data(), *packed, fused.data(), nullptr, ep);
     check(plain, fused);
   }
-  for (const std::vector<int64_t>& widths : std::vector<std::vector<int64_t>>{{20, 20, 20, 20, 20}, {300, 17}}) {
+  for (const std::vector<int64_t>& widths : std::vector<std::vector<int64_t>>{{20, 20, 20, 20, 20}, {400, 400, 400}, {300, 17}}) {
     int64_t C = 0;
     std::vector<std::vector<float>> xs;
     std::vector<ChannelPiece> pieces;
