@@ -132,7 +132,9 @@ void TileRows(int rows, const float* a, int64_t lda, const float* bp, int64_t kc
 
 // The convolution tile: taps x C rows of the packed panel against R rows of A given per tap.
 // rows_of(t) returns tap t's rows (at(r): row r's first float, C of them); per k the tile loads
-// two vectors of the panel and broadcasts element k of each row.
+// two vectors of the panel and broadcasts element k of each row, and prefetches B 16 rows
+// ahead (conv_bench, interleaved in one process, against none: YOLOv8n's 3x3 shapes 0.94-0.98
+// at 2 threads, 0.97-1.00 at 1, once 1.017).
 template <class V, int R, int NV, class RowsOf>
 inline void TileTaps(RowsOf rows_of, int64_t taps, int64_t C, const float* bp, float* c, int64_t ldc,
                      bool accumulate) {
@@ -146,6 +148,8 @@ inline void TileTaps(RowsOf rows_of, int64_t taps, int64_t C, const float* bp, f
   for (int64_t t = 0; t < taps; ++t) {
     const auto a = rows_of(t);
     for (int64_t k = 0; k < C; ++k) {
+      __builtin_prefetch(bp + 16 * 2 * L);  // as Panel's tiles: 16 rows of B ahead
+      __builtin_prefetch(bp + 16 * 2 * L + 16);
       const typename V::T b0 = V::Load(bp);
       typename V::T b1;
       if constexpr (NV == 2) b1 = V::Load(bp + L);
