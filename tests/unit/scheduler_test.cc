@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <string>
 
 #include "runtime/memory_budget.h"
 #include "runtime/scheduler.h"
@@ -86,12 +87,19 @@ TEST(Scheduler, AssignLanesBalancesLongestFirst) {
   EXPECT_NEAR(makespan, 6, 1e-9);
 }
 
-TEST(MemoryBudget, ReadsMeminfoAndCgroupV2) {
-  namespace fs = std::filesystem;
-  const fs::path root = fs::temp_directory_path() / "parallax_fake_root";
+namespace fs = std::filesystem;
+
+// An empty fake "/" for the readers' `root` argument, with proc/self and the cgroup "app".
+fs::path FakeRoot(const std::string& name) {
+  const fs::path root = fs::temp_directory_path() / name;
   fs::remove_all(root);
   fs::create_directories(root / "proc/self");
   fs::create_directories(root / "sys/fs/cgroup/app");
+  return root;
+}
+
+TEST(MemoryBudget, ReadsMeminfoAndCgroupV2) {
+  const fs::path root = FakeRoot("parallax_fake_root");
   std::ofstream(root / "proc/meminfo") << "MemTotal: 1000000 kB\nMemAvailable:  500000 kB\n";
   std::ofstream(root / "proc/self/cgroup") << "0::/app\n";
   std::ofstream(root / "sys/fs/cgroup/app/memory.max") << "max\n";
@@ -111,11 +119,7 @@ TEST(MemoryBudget, ReadsMeminfoAndCgroupV2) {
 }
 
 TEST(UsableCores, CgroupQuotasCapTheOnlineCores) {
-  namespace fs = std::filesystem;
-  const fs::path root = fs::temp_directory_path() / "parallax_fake_cpu_root";
-  fs::remove_all(root);
-  fs::create_directories(root / "proc/self");
-  fs::create_directories(root / "sys/fs/cgroup/app");
+  const fs::path root = FakeRoot("parallax_fake_cpu_root");
   fs::create_directories(root / "sys/fs/cgroup/cpu");
   const int online = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
   EXPECT_EQ(ThreadPool::UsableCores(root.string()), online);  // no cgroup files: the online cores
