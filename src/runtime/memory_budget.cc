@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "runtime/cgroup.h"
+
 namespace parallax {
 namespace {
 
@@ -49,14 +51,7 @@ SystemMemory ReadSystemMemory(const std::string& root) {
   SystemMemory m;
   size_t v = 0, used = 0;
   if (ReadKb(root + "/proc/meminfo", "MemAvailable:", &v)) Consider(&m, v, "MemAvailable");
-  // cgroup v2: "0::/some/path" in /proc/self/cgroup.
-  std::ifstream cg(root + "/proc/self/cgroup");
-  std::string line, v2_path;
-  while (std::getline(cg, line)) {
-    if (line.rfind("0::", 0) == 0) v2_path = line.substr(3);
-  }
-  if (!v2_path.empty()) {
-    const std::string dir = root + "/sys/fs/cgroup" + (v2_path == "/" ? "" : v2_path);
+  if (const std::string dir = CgroupV2Dir(root); !dir.empty()) {
     if (ReadNumber(dir + "/memory.max", &v) && ReadNumber(dir + "/memory.current", &used)) {
       Consider(&m, v > used ? v - used : 0, "cgroup v2");
     }

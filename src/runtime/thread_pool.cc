@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <fstream>
 
+#include "runtime/cgroup.h"
+
 extern "C" void openblas_set_num_threads(int num_threads);
 
 // pthreadpool hands work to its threads through futexes and atomics that ThreadSanitizer cannot
@@ -47,14 +49,9 @@ int ThreadPool::UsableCores(const std::string& root) {
     CPU_ZERO(&set);
     if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) n = std::min(n, CPU_COUNT(&set));
   }
-  // cgroup v2: "0::/path" in /proc/self/cgroup, the quota in <path>/cpu.max as "QUOTA PERIOD"
-  // or "max PERIOD".
-  std::ifstream cg(root + "/proc/self/cgroup");
-  std::string line;
-  while (std::getline(cg, line)) {
-    if (line.rfind("0::", 0) != 0) continue;
-    const std::string path = line.substr(3);
-    std::ifstream f(root + "/sys/fs/cgroup" + (path == "/" ? "" : path) + "/cpu.max");
+  // cgroup v2: the quota in cpu.max as "QUOTA PERIOD" or "max PERIOD".
+  if (const std::string dir = CgroupV2Dir(root); !dir.empty()) {
+    std::ifstream f(dir + "/cpu.max");
     std::string quota;
     int64_t period = 0;
     if (f >> quota >> period && quota != "max") {
