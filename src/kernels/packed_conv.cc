@@ -23,11 +23,9 @@ using packed_gemm_detail::kKc;
 // 0.993 / 0.943, 80->80 1.000 / 1.001. (One block up to 1024 rows, as GemmKBlock, lost 5% on
 // 80->80.)
 int64_t TapsPerBlock(int64_t taps, int64_t C) {
-  constexpr int64_t kMaxRows = 512;
-  const int64_t K = taps * C, parts = (K + kMaxRows - 1) / kMaxRows;
-  const int64_t per_block = std::max<int64_t>(1, (K + parts - 1) / parts / C);
-  const int64_t blocks = (taps + per_block - 1) / per_block;
-  return (taps + blocks - 1) / blocks;
+  using packed_gemm_detail::EqualBlock;
+  const int64_t whole_taps = std::max<int64_t>(1, EqualBlock(taps * C, 512) / C);
+  return EqualBlock(taps, whole_taps);
 }
 
 // Pointers to the rows of A for rows [i0, i0 + mc) and taps [t0, t0 + taps), laid out for

@@ -29,11 +29,13 @@ constexpr int64_t kKc = 256;
 //   128x768x768:   0.993 / 0.968
 // K <= 512 is unchanged (2 x 256); K = 512 measured 1.01 / 1.03 as one block.
 constexpr int64_t kKcMaxGemm = 1024;
-inline int64_t GemmKBlock(int64_t K) {
-  if (K <= 512) return kKc;
-  const int64_t blocks = (K + kKcMaxGemm - 1) / kKcMaxGemm;
-  return (K + blocks - 1) / blocks;
+// The length of the fewest blocks of at most max_len that cover n, all of equal length (the
+// last may be shorter by less than the number of blocks).
+constexpr int64_t EqualBlock(int64_t n, int64_t max_len) {
+  const int64_t blocks = (n + max_len - 1) / max_len;
+  return (n + blocks - 1) / blocks;
 }
+inline int64_t GemmKBlock(int64_t K) { return K <= 512 ? kKc : EqualBlock(K, kKcMaxGemm); }
 constexpr int64_t kMc = 240;
 constexpr int64_t kAInL2Bytes = int64_t{1} << 20;
 // Columns per panel (two vectors).
