@@ -9,7 +9,11 @@ libxnnpack-dev libpthreadpool-dev libopenblas-dev libcli11-dev libgtest-dev libg
 libbenchmark-dev nlohmann-json3-dev
 ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libclblast-dev"
 if [ "${1:-}" = "--zoo" ]; then
-  PKGS="$PKGS python3-torch python3-onnx python3-numpy nodejs npm"
+  PKGS="$PKGS python3-torch python3-onnx python3-numpy"
+  # A machine may carry its own Node.js (NodeSource's nodejs bundles npm and conflicts with
+  # Debian's npm package): take Debian's only where the command is missing.
+  command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
+  command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 fi
 if [ "${1:-}" = "--sanitizers" ]; then
   PKGS="$PKGS clang libclang-rt-14-dev"
