@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <string>
+
+#include <sys/mman.h>
 
 #include "kernels/packed_gemm_kernel.h"
 #include "runtime/thread_pool.h"
@@ -41,7 +44,29 @@ GemmIsa AutoIsa() {
   return isa;
 }
 
+// Packed weights are streamed from memory once per inference. A matrix of at least one huge
+// page starts on a huge-page boundary and asks for huge pages (THP in "madvise" mode, Debian's
+// default) over its whole huge pages; the tail keeps ordinary pages, so nothing is rounded up.
+// ab_bench against PARALLAX_HUGEPAGES=off (ordinary pages), 2 threads: CLIP text 0.970-0.985,
+// DistilBERT 0.972, SwinV2 0.985, Whisper encoder 1.000; CLIP at 1 thread 0.979.
+constexpr size_t kHugePage = size_t{2} << 20;
+float* AllocWeights(size_t floats) {
+  const size_t bytes = floats * sizeof(float);
+  const char* env = std::getenv("PARALLAX_HUGEPAGES");
+  const bool huge = bytes >= kHugePage && !(env != nullptr && std::string(env) == "off");
+  const size_t align = huge ? kHugePage : 64;
+  void* p = std::aligned_alloc(align, (bytes + 63) / 64 * 64);
+  if (p == nullptr) throw std::bad_alloc();
+#if defined(MADV_HUGEPAGE)
+  if (huge) madvise(p, bytes / kHugePage * kHugePage, MADV_HUGEPAGE);  // a hint: failure is harmless
+#endif
+  std::memset(p, 0, bytes);
+  return static_cast<float*>(p);
+}
+
 }  // namespace
+
+void PackedMatrix::Free::operator()(float* p) const { std::free(p); }
 
 bool PackedGemmAvailable() { return AutoIsa() != GemmIsa::kAuto; }
 GemmIsa PackedGemmIsa() { return AutoIsa(); }
@@ -64,9 +89,9 @@ std::shared_ptr<PackedMatrix> PackedMatrix::Pack(int64_t K, int64_t N, const flo
   m->indirect_ = avx512 ? packed_gemm_detail::Avx512Indirect() : packed_gemm_detail::Avx2Indirect();
   const int64_t nr = m->nr_;
   if (ldb == 0) ldb = b_is_kn ? N : K;
-  m->data_.assign(static_cast<size_t>(m->panels() * K * nr), 0.0f);
+  m->data_.reset(AllocWeights(static_cast<size_t>(m->panels() * K * nr)));
   for (int64_t p = 0; p < m->panels(); ++p) {
-    float* dst = m->data_.data() + p * K * nr;
+    float* dst = m->data_.get() + p * K * nr;
     const int64_t col = p * nr, width = std::min(nr, N - col);
     if (b_is_kn) {
       for (int64_t k = 0; k < K; ++k) std::memcpy(dst + k * nr, b + k * ldb + col, width * sizeof(float));

@@ -99,7 +99,7 @@ class PackedMatrix {
   int64_t N() const { return n_; }
   int nr() const { return nr_; }
   int64_t panels() const { return (n_ + nr_ - 1) / nr_; }
-  const float* panel(int64_t p) const { return data_.data() + p * k_ * nr_; }
+  const float* panel(int64_t p) const { return data_.get() + p * k_ * nr_; }
   GemmIsa isa() const { return isa_; }
   packed_gemm_detail::RangeFn range() const { return range_; }
   packed_gemm_detail::PanelFn panel_fn() const { return panel_fn_; }
@@ -112,7 +112,10 @@ class PackedMatrix {
   packed_gemm_detail::RangeFn range_ = nullptr;
   packed_gemm_detail::PanelFn panel_fn_ = nullptr;
   packed_gemm_detail::IndirectKernel indirect_;
-  std::vector<float> data_;
+  struct Free {
+    void operator()(float* p) const;
+  };
+  std::unique_ptr<float[], Free> data_;
 };
 
 // True when Pack() with GemmIsa::kAuto gives matrices on this CPU and build (and

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <random>
@@ -169,6 +171,29 @@ TEST(PackedGemmPack, EmptyOperandsGiveNoMatrix) {
   const float x = 0;
   EXPECT_EQ(PackedMatrix::Pack(0, 4, &x, true), nullptr);
   EXPECT_EQ(PackedMatrix::Pack(4, 0, &x, true), nullptr);
+}
+
+// A matrix of at least one huge page (2 MiB) starts on a huge-page boundary; with
+// PARALLAX_HUGEPAGES=off it does not need to. The product is the same bit for bit, and the
+// zero padding of the last panel is there either way (N = 1000 is not a multiple of NR).
+TEST(PackedGemmPack, LargeMatrixOnHugePagesGivesSameBits) {
+  if (!PackedGemmAvailable()) GTEST_SKIP() << "no packed micro-kernel on this CPU";
+  std::mt19937 rng(23);
+  const int64_t M = 37, K = 600, N = 1000;  // 600 x 1024 x 4 bytes: 2.3 MiB packed
+  std::vector<float> a = RandomVector(M * K, rng), b = RandomVector(K * N, rng);
+  auto huge = PackedMatrix::Pack(K, N, b.data(), true);
+  ASSERT_NE(huge, nullptr);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(huge->panel(0)) % (uintptr_t{2} << 20), 0u);
+  setenv("PARALLAX_HUGEPAGES", "off", 1);
+  auto small = PackedMatrix::Pack(K, N, b.data(), true);
+  unsetenv("PARALLAX_HUGEPAGES");
+  ASSERT_NE(small, nullptr);
+  std::vector<float> c1(static_cast<size_t>(M * N)), c2(c1.size());
+  PackedSgemm(nullptr, M, a.data(), K, *huge, c1.data(), N);
+  PackedSgemm(nullptr, M, a.data(), K, *small, c2.data(), N);
+  EXPECT_EQ(std::memcmp(c1.data(), c2.data(), c1.size() * sizeof(float)), 0);
+  const std::vector<double> expect = Reference(M, N, K, a, K, b, true);
+  for (int64_t i = 0; i < M * N; ++i) ASSERT_NEAR(c1[i], expect[i], 1e-6 * K + 1e-5) << "element " << i;
 }
 
 }  // namespace
