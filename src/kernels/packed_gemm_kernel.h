@@ -89,10 +89,12 @@ __attribute__((noinline)) void FinishTile(const TileStore<V>& s, float* c, int64
 }
 
 // NV = 2 computes both vectors of the panel; NV = 1 only the first (a right-edge panel at
-// most one vector wide: half the FMAs).
+// most one vector wide: half the FMAs). With kPrefetch the tile prefetches B 16 rows ahead into
+// L1 and, for its first next_lines values of k, one cache line per k of `next` into L2 (the
+// block of B that runs after this one; see PanelNext).
 template <class V, int R, bool kPrefetch = false, int NV = 2>
 inline void Tile(const float* a, int64_t lda, const float* bp, int64_t kc, float* c, int64_t ldc,
-                 bool accumulate) {
+                 bool accumulate, const float* next = nullptr, int64_t next_lines = 0) {
   constexpr int L = V::kLanes;
   typename V::T c0[R], c1[R];
 #pragma GCC unroll 16
@@ -104,6 +106,7 @@ inline void Tile(const float* a, int64_t lda, const float* bp, int64_t kc, float
     if constexpr (kPrefetch) {
       __builtin_prefetch(bp + 16 * 2 * L);
       __builtin_prefetch(bp + 16 * 2 * L + 16);
+      if (k < next_lines) __builtin_prefetch(next + k * 16, 0, 2);  // one line into L2
     }
     const typename V::T b0 = V::Load(bp);
     typename V::T b1;
@@ -125,11 +128,11 @@ inline void Tile(const float* a, int64_t lda, const float* bp, int64_t kc, float
 
 template <class V, int R, bool kPrefetch, int NV = 2>
 void TileRows(int rows, const float* a, int64_t lda, const float* bp, int64_t kc, float* c,
-              int64_t ldc, bool accumulate) {
+              int64_t ldc, bool accumulate, const float* next = nullptr, int64_t next_lines = 0) {
   if constexpr (R > 1) {
-    if (rows < R) return TileRows<V, R - 1, kPrefetch, NV>(rows, a, lda, bp, kc, c, ldc, accumulate);
+    if (rows < R) return TileRows<V, R - 1, kPrefetch, NV>(rows, a, lda, bp, kc, c, ldc, accumulate, next, next_lines);
   }
-  Tile<V, R, kPrefetch, NV>(a, lda, bp, kc, c, ldc, accumulate);
+  Tile<V, R, kPrefetch, NV>(a, lda, bp, kc, c, ldc, accumulate, next, next_lines);
 }
 
 // The convolution tile: taps x C rows of the packed panel against R rows of A given per tap.
@@ -278,28 +281,51 @@ void IndirectPanel(int64_t mc, const float* const* ind, int64_t t0, int64_t taps
 }
 
 // Rows [0, mc) of A (a points at column k0 of row 0) times rows [k0, k0 + kc) of panel p of B,
-// into C (c at the panel's first column; stored, or added to C when accumulate). Every tile
-// prefetches B 16 rows ahead: the first brings the block from memory (weights are read once
-// per inference), and the later ones no longer find a block of GemmKBlock rows in L1. Against
-// prefetching in the first tile only, interleaved in one process (gemm_bench shapes, 1 / 2
-// threads): 128x768x3072 0.961 / 0.981, 1500x384x1536 0.938 / 0.929, 128x768x768 0.979 /
-// 0.960, none above 1.005.
+// into C (c at the panel's first column; stored, or added to C when accumulate).
+//
+// Every tile prefetches B 16 rows ahead into L1: the first tile brings the block from memory
+// (weights are read once per inference), and the later ones no longer find a block of
+// GemmKBlock rows in L1. Against prefetching in the first tile only, interleaved in one process
+// (gemm_bench shapes, 1 / 2 threads): 128x768x3072 0.961 / 0.981, 1500x384x1536 0.938 / 0.929,
+// 128x768x768 0.979 / 0.960, none above 1.005.
+//
+// The first tile still reads its block at the rate of memory, not of the FMAs; with few tiles
+// per block (M = 77: 7) that tile is a large share of the time. So the tiles after the first
+// share out the next block's cache lines (next: next_floats floats, null: none), one line per k
+// into L2, and the next block's first tile finds its B there. Against no such prefetch, cold
+// weights, interleaved in one process, 1 / 2 threads: 77x2048x512 0.900 / 0.918, 77x512x2048
+// 0.957 / 0.956, 128x768x768 0.931 / 0.956, 128x3072x768 0.944 / 0.946, 1500x384x384 0.971 /
+// 0.987, the conv-shaped products 0.98-1.00, none above 1.005. Into L3 instead (prefetcht2):
+// the same within 1-2%; into L1: 1.01-1.03. Whole models (ab_bench, 2 / 1 threads): CLIP text
+// 0.972, 0.955 / 0.937, DistilBERT 0.961 / 0.960, Whisper encoder 0.979 / 0.999, SwinV2 0.978 /
+// 0.975.
 template <class V, int MR>
-void Panel(int64_t mc, const float* a, int64_t lda, const PackedMatrix& b, int64_t p, int64_t k0,
-           int64_t kc, float* c, int64_t ldc, bool accumulate, const TileEpilogue* ep) {
+void PanelNext(int64_t mc, const float* a, int64_t lda, const PackedMatrix& b, int64_t p, int64_t k0,
+               int64_t kc, float* c, int64_t ldc, bool accumulate, const TileEpilogue* ep,
+               const float* next, int64_t next_floats) {
   constexpr int NR = 2 * V::kLanes;
   const float* bp = b.panel(p) + k0 * NR;
   const int64_t width = std::min<int64_t>(NR, b.N() - p * NR);
   const TileStore<V> store = ep != nullptr ? MakeStore<V>(*ep, p * NR, width) : TileStore<V>{};
+  constexpr int64_t kLineFloats = 16;
+  const int64_t tiles = (mc + MR - 1) / MR;
+  const int64_t lines = next != nullptr && tiles > 1 ? (next_floats + kLineFloats - 1) / kLineFloats : 0;
+  const int64_t per_tile = lines > 0 ? (lines + tiles - 2) / (tiles - 1) : 0;
   ForEachTile<V, MR>(mc, width, c, ldc, accumulate, ep != nullptr ? &store : nullptr,
                      [&](int64_t i, int rows, float* out, int64_t ldo, bool one_vector) {
                        const float* ai = a + i * lda;
-                       if (one_vector) {
-                         TileRows<V, MR, false, 1>(rows, ai, lda, bp, kc, out, ldo, accumulate);
-                       } else {
-                         TileRows<V, MR, true>(rows, ai, lda, bp, kc, out, ldo, accumulate);
-                       }
+                       if (one_vector) return TileRows<V, MR, false, 1>(rows, ai, lda, bp, kc, out, ldo, accumulate);
+                       const int64_t t = i / MR;  // tile t > 0 prefetches lines [(t-1), t) x per_tile
+                       const int64_t first = (t - 1) * per_tile;
+                       const int64_t count = t > 0 ? std::clamp<int64_t>(lines - first, 0, std::min(per_tile, kc)) : 0;
+                       TileRows<V, MR, true>(rows, ai, lda, bp, kc, out, ldo, accumulate,
+                                             count > 0 ? next + first * kLineFloats : nullptr, count);
                      });
+}
+template <class V, int MR>
+void Panel(int64_t mc, const float* a, int64_t lda, const PackedMatrix& b, int64_t p, int64_t k0,
+           int64_t kc, float* c, int64_t ldc, bool accumulate, const TileEpilogue* ep) {
+  PanelNext<V, MR>(mc, a, lda, b, p, k0, kc, c, ldc, accumulate, ep, nullptr, 0);
 }
 
 // C rows [i0, i1) x panels [p0, p1) over all of K, ep (null: none) on the last block of K. When a row block of A fits in L2 the
@@ -309,19 +335,32 @@ template <class V, int MR>
 void Range(int64_t i0, int64_t i1, int64_t p0, int64_t p1, const float* a, int64_t lda,
            const PackedMatrix& b, float* c, int64_t ldc, const TileEpilogue* ep) {
   const int64_t K = b.K(), kc = GemmKBlock(K);
-  auto block = [&](int64_t ic, int64_t mc, int64_t p, int64_t k0) {
-    Panel<V, MR>(mc, a + ic * lda + k0, lda, b, p, k0, std::min(kc, K - k0), c + ic * ldc + p * kNr<V>, ldc, k0 > 0,
-                 k0 + kc >= K ? ep : nullptr);
+  constexpr int64_t NR = kNr<V>;
+  // block (p, k0), and the block that runs after it (null: none), whose B the tiles after
+  // the first prefetch into L2.
+  auto block = [&](int64_t ic, int64_t mc, int64_t p, int64_t k0, int64_t np, int64_t nk0) {
+    const float* next = np < 0 ? nullptr : b.panel(np) + nk0 * NR;
+    const int64_t next_floats = np < 0 ? 0 : std::min(kc, K - nk0) * NR;
+    PanelNext<V, MR>(mc, a + ic * lda + k0, lda, b, p, k0, std::min(kc, K - k0), c + ic * ldc + p * NR, ldc, k0 > 0,
+                     k0 + kc >= K ? ep : nullptr, next, next_floats);
   };
   for (int64_t ic = i0; ic < i1; ic += kMc) {
     const int64_t mc = std::min(kMc, i1 - ic);
     if (mc * K * static_cast<int64_t>(sizeof(float)) <= kAInL2Bytes) {
       for (int64_t p = p0; p < p1; ++p) {
-        for (int64_t k0 = 0; k0 < K; k0 += kc) block(ic, mc, p, k0);
+        for (int64_t k0 = 0; k0 < K; k0 += kc) {
+          const bool last_k = k0 + kc >= K;
+          const int64_t np = last_k ? (p + 1 < p1 ? p + 1 : -1) : p, nk0 = last_k ? 0 : k0 + kc;
+          block(ic, mc, p, k0, np, nk0);
+        }
       }
     } else {
       for (int64_t k0 = 0; k0 < K; k0 += kc) {
-        for (int64_t p = p0; p < p1; ++p) block(ic, mc, p, k0);
+        for (int64_t p = p0; p < p1; ++p) {
+          const bool last_p = p + 1 >= p1;
+          const int64_t nk0 = last_p ? k0 + kc : k0, np = last_p ? (nk0 < K ? p0 : -1) : p + 1;
+          block(ic, mc, p, k0, np, nk0);
+        }
       }
     }
   }
