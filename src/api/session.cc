@@ -231,7 +231,7 @@ StatusOr<std::shared_ptr<Session::Impl::CachedPlan>> Session::Impl::GetPlan(
   po.provider = provider.get();
   po.accelerator_ops = accelerator_ops ? &*accelerator_ops : nullptr;
   po.device = device ? &*device : nullptr;
-  PX_ASSIGN_OR_RETURN(auto plan, BuildPlan(*graph, infos, pool.get(), po));
+  PX_ASSIGN_OR_RETURN(auto plan, BuildPlan(*graph, infos, po));
   auto cached = std::make_shared<CachedPlan>();
   cached->plan = std::move(plan);
   plans[key] = cached;

@@ -27,6 +27,10 @@ void Sgemm(ThreadPool* pool, bool trans_a, bool trans_b, int64_t m, int64_t n, i
     run(0, m, 0, n);
     return;
   }
+  // The blocks depend on the thread count, and OpenBLAS's sum for an element can depend on its
+  // block's size (its small-matrix kernels): a split product may differ in the last bits from
+  // the 1-thread one (225x12x512: 2418 of 2700 elements). Plan-time folding therefore runs on
+  // one thread (BuildPlan); the weight products (PackedSgemm) do not depend on the split.
   // Split the longer side into blocks; keep blocks a multiple of 16 for the micro-kernels.
   // Each block packs its own share of the split operand and all of the other one, so the
   // longer side is split: with small M (DistilBERT M = 128 < N = 768..3072) a split of M made

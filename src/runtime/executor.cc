@@ -18,7 +18,7 @@ Status RunGraph(const Graph& body, const std::vector<Tensor>& inputs, ThreadPool
                 std::vector<Tensor>* outputs) {
   std::vector<ValueInfo> infos;
   for (const Tensor& t : inputs) infos.push_back(ValueInfo{t.dtype(), t.shape(), nullptr});
-  PX_ASSIGN_OR_RETURN(auto plan, BuildPlan(body, infos, pool));
+  PX_ASSIGN_OR_RETURN(auto plan, BuildPlan(body, infos));
   std::shared_ptr<void> arena(std::aligned_alloc(64, (plan->arena_bytes + 127) / 64 * 64),
                               [](void* p) { std::free(p); });
   if (!arena) return OutOfMemory("cannot allocate a subgraph arena");

@@ -2,7 +2,7 @@
 // the first run — which nodes run in which order, every value's dtype and shape, which values
 // were folded to constants at plan time, and where each intermediate lives in the arena.
 //
-//   auto plan = BuildPlan(graph, input_infos, &pool);     // StatusOr<unique_ptr<ExecutionPlan>>
+//   auto plan = BuildPlan(graph, input_infos);     // StatusOr<unique_ptr<ExecutionPlan>>
 //   plan->arena_bytes                                      // planned peak, before any run
 //   Execute(graph, *plan, inputs, &pool, arena, &outputs);
 #pragma once
@@ -108,10 +108,13 @@ struct ExecContext {
 
 // Builds the plan for `graph` with the given graph-input infos (parallel to graph.inputs).
 // Folds every node whose inputs are all known, infers every static shape, and plans memory.
+// Folding runs each kernel on one thread, so a folded value is the same whatever the thread
+// count (OpenBLAS's result for a block depends on the block's size: SwinV2's position-bias MLP,
+// folded on 2 threads, differed from 1 thread's by 1e-6 and so did the model's logits).
 // Fails with a node-naming Status on bad shapes or unsupported ops.
 StatusOr<std::unique_ptr<ExecutionPlan>> BuildPlan(const Graph& graph,
                                                    const std::vector<ValueInfo>& inputs,
-                                                   ThreadPool* pool, const PlanOptions& options = {});
+                                                   const PlanOptions& options = {});
 
 // Adds plan->parallel: the step DAG (data and write-after-read edges), its branches and layers,
 // per-layer concurrency decisions and the branch-aware memory plan.

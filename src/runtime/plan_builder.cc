@@ -4,6 +4,7 @@
 
 #include "kernels/registry.h"
 #include "runtime/plan.h"
+#include "runtime/thread_pool.h"
 
 namespace parallax {
 namespace {
@@ -15,7 +16,7 @@ bool IsNondeterministic(const std::string& op) {
 
 class PlanBuilder {
  public:
-  PlanBuilder(const Graph& g, ThreadPool* pool) : g_(g), pool_(pool), plan_(new ExecutionPlan) {}
+  explicit PlanBuilder(const Graph& g) : g_(g), fold_pool_(1), plan_(new ExecutionPlan) {}
 
   StatusOr<std::unique_ptr<ExecutionPlan>> Build(const std::vector<ValueInfo>& inputs);
 
@@ -29,7 +30,7 @@ class PlanBuilder {
   }
 
   const Graph& g_;
-  ThreadPool* pool_;
+  ThreadPool fold_pool_;  // one thread: a folded value must not depend on the thread count
   std::unique_ptr<ExecutionPlan> plan_;
   std::vector<ValueInfo> info_;
 };
@@ -84,7 +85,7 @@ Status PlanBuilder::Fold(const Node& node, const KernelDef& kernel) {
     }
   }
   std::vector<Tensor> outs;
-  PX_RETURN_IF_ERROR(RunNodeDynamic(node, kernel, ins, pool_, &outs));
+  PX_RETURN_IF_ERROR(RunNodeDynamic(node, kernel, ins, &fold_pool_, &outs));
   for (size_t i = 0; i < node.outputs.size() && i < outs.size(); ++i) {
     ValueId v = node.outputs[i];
     Tensor& t = plan_->folded[v];
@@ -268,12 +269,12 @@ void PlanBuilder::PlanMemory() {
 
 StatusOr<std::unique_ptr<ExecutionPlan>> BuildPlan(const Graph& graph,
                                                    const std::vector<ValueInfo>& inputs,
-                                                   ThreadPool* pool, const PlanOptions& options) {
+                                                   const PlanOptions& options) {
   if (inputs.size() != graph.inputs.size()) {
     return InvalidArgument("expected " + std::to_string(graph.inputs.size()) + " inputs, got " +
                            std::to_string(inputs.size()));
   }
-  PlanBuilder builder(graph, pool);
+  PlanBuilder builder(graph);
   PX_ASSIGN_OR_RETURN(auto plan, builder.Build(inputs));
   if (options.parallel || options.provider != nullptr) BuildParallelPlan(graph, plan.get(), options);
   return plan;

@@ -275,7 +275,7 @@ Result PlanAndRun(Graph g, bool optimize, const std::vector<ValueInfo>& infos,
   po.parallel = true;
   po.threads = 3;
   po.policy = BranchPolicy::kAll;
-  auto plan = BuildPlan(g, infos, pool, po);
+  auto plan = BuildPlan(g, infos, po);
   if (!plan.ok()) {
     r.status = plan.status();
     return r;

@@ -62,7 +62,7 @@ inline std::vector<Tensor> RunGraph(const Graph& g, const std::vector<Tensor>& i
   static ThreadPool pool(2);
   std::vector<ValueInfo> infos;
   for (const Tensor& t : inputs) infos.push_back({t.dtype(), t.shape(), nullptr});
-  auto plan = BuildPlan(g, infos, &pool);
+  auto plan = BuildPlan(g, infos);
   EXPECT_TRUE(plan.ok()) << plan.status().message();
   if (!plan.ok()) return {};
   EXPECT_EQ(CheckMemoryPlan((*plan)->buffers, (*plan)->memory), "");

@@ -95,7 +95,7 @@ TEST_P(TinyModelParallel, PlansPassTheOverlapCheckers) {
   for (BranchPolicy policy : {BranchPolicy::kAuto, BranchPolicy::kAll}) {
     for (int threads : {2, 4, 8}) {
       PlanOptions po{true, threads, policy, CostParams{}};
-      auto plan = BuildPlan(g, infos, &pool, po);
+      auto plan = BuildPlan(g, infos, po);
       ASSERT_TRUE(plan.ok()) << plan.status().message();
       EXPECT_EQ(CheckMemoryPlan((*plan)->buffers, (*plan)->memory), "");
       const ParallelPlan& pp = *(*plan)->parallel;

@@ -482,7 +482,7 @@ TEST(Passes, PlanTimeFoldingEvaluatesShapeChains) {
   g.outputs = {y};
   Finalize(g);
   ThreadPool pool(1);
-  auto plan = BuildPlan(g, {{DataType::kFloat32, {2, 3, 4}, nullptr}}, &pool);
+  auto plan = BuildPlan(g, {{DataType::kFloat32, {2, 3, 4}, nullptr}});
   ASSERT_TRUE(plan.ok()) << plan.status().message();
   EXPECT_EQ((*plan)->stats.nodes_folded, 3u);
   EXPECT_EQ((*plan)->steps.size(), 1u);
