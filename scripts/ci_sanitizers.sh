@@ -2,7 +2,7 @@
 # Sanitizer CI: builds the `asan` and `tsan` presets (CMakePresets.json; clang, into build-asan/
 # and build-tsan/) and runs
 #   ASan + UBSan: unit_tests and kernel_tests (all of them), and the CLI error test
-#   TSan:         the concurrency tests (Session.ConcurrentRunsMatchSequential, the parallel
+#   TSan:         the concurrency tests (the thread pool, Session.ConcurrentRunsMatchSequential, the parallel
 #                 executor on every tiny model, the random-DAG scheduler stress, concurrent runs
 #                 through the CPU provider) and the kernel
 #                 tests (every kernel test runs on the 2-thread test pool)
@@ -38,7 +38,7 @@ if [ "$WHICH" = all ] || [ "$WHICH" = tsan ]; then
   run nice cmake --build build-tsan -j"$JOBS" --target unit_tests kernel_tests
   export TSAN_OPTIONS="halt_on_error=1:exitcode=66:second_deadlock_stack=1:suppressions=$SUPP/tsan.supp:print_suppressions=0"
   run build-tsan/tests/unit_tests --gtest_brief=1 \
-    --gtest_filter='Session.ConcurrentRunsMatchSequential:*TinyModelParallel.*:ParallelStress.*:Scheduler.*:*HeterogeneousConcurrency.*/0'
+    --gtest_filter='Session.ConcurrentRunsMatchSequential:*TinyModelParallel.*:ParallelStress.*:Scheduler.*:ThreadPool.*:*HeterogeneousConcurrency.*/0'
   run build-tsan/tests/kernel_tests --gtest_brief=1 --gtest_filter="${TSAN_KERNEL_FILTER:-*}"
 fi
 echo "ci_sanitizers: all clean"

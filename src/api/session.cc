@@ -337,8 +337,11 @@ StatusOr<NamedTensors> Session::Run(const NamedTensors& inputs, RunStats* stats)
   ctx.slab_capacity = choice->slab_capacity;
   ctx.timings = impl_->options.profile ? &timings : nullptr;
   ctx.stats = rstats;
+  const ThreadPool::RunMark mark = ThreadPool::MarkRun();
   Status st = choice->parallel ? ExecuteParallel(*impl_->graph, plan, ordered, ctx, &outs)
                                : Execute(*impl_->graph, plan, ordered, ctx, &outs);
+  impl_->pool->Rest();  // no spinning between runs
+  impl_->pool->NoteRun(mark);
   if (st.ok() && impl_->options.profile) {
     rstats->trace = timings;
     std::lock_guard<std::mutex> lock(cached->profile_mu);

@@ -233,6 +233,7 @@ Status ExecuteParallel(const Graph& graph, const ExecutionPlan& plan,
       }
       const int lanes = std::min<int>(pp.layers[l].lanes, static_cast<int>(wave.size()));
       LaneSet* set = lanes > 1 && ctx.lanes ? ctx.lanes->Acquire(lanes) : nullptr;
+      if (set != nullptr) ctx.pool->Rest();  // the lanes' threads take the cores
       if (set == nullptr) {  // one branch, or another run holds the lanes: one at a time
         for (int32_t b : wave) PX_RETURN_IF_ERROR(run_branch(b, ctx.pool, 0));
       } else {

@@ -34,6 +34,7 @@ void LaneSet::RunnerLoop(int lane) {
     }
     Status st = (*job)(lane, pools_[lane].get());
     pools_[lane]->Settle();
+    pools_[lane]->Rest();
     std::lock_guard<std::mutex> lock(mu_);
     results_[lane] = std::move(st);
     if (--pending_ == 0) done_cv_.notify_one();
@@ -50,6 +51,7 @@ Status LaneSet::Run(const std::function<Status(int, ThreadPool*)>& fn) {
   start_cv_.notify_all();
   Status first = fn(0, pools_[0].get());
   pools_[0]->Settle();
+  pools_[0]->Rest();
   std::unique_lock<std::mutex> lock(mu_);
   done_cv_.wait(lock, [&] { return pending_ == 0; });
   job_ = nullptr;
