@@ -116,7 +116,7 @@ void ThreadPool::WorkerLoop() {
             !spin_on_.load(std::memory_order_relaxed) ||
             std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count() >= spin_ns_) {
           // Registered before the last look at epoch_, so a job published after that look
-          // notifies (both sides seq_cst: Wake() bumps epoch_, then reads sleepers_).
+          // notifies (both sides seq_cst: ParallelFor bumps epoch_, then reads sleepers_).
           std::unique_lock<std::mutex> lock(sleep_mu_);
           sleepers_.fetch_add(1, std::memory_order_seq_cst);
           sleep_cv_.wait(lock, [&] { return epoch_.load(std::memory_order_seq_cst) != seen || stop_.load(); });
