@@ -55,8 +55,8 @@ float* AllocWeights(size_t floats) {
   const char* env = std::getenv("PARALLAX_HUGEPAGES");
   const bool huge = bytes >= kHugePage && !(env != nullptr && std::string(env) == "off");
   const size_t align = huge ? kHugePage : 64;
-  void* p = std::aligned_alloc(align, (bytes + 63) / 64 * 64);
-  if (p == nullptr) throw std::bad_alloc();
+  void* p = nullptr;  // posix_memalign: no size-multiple-of-alignment rule (aligned_alloc has one)
+  if (posix_memalign(&p, align, std::max<size_t>(bytes, 64)) != 0) throw std::bad_alloc();
 #if defined(MADV_HUGEPAGE)
   if (huge) madvise(p, bytes / kHugePage * kHugePage, MADV_HUGEPAGE);  // a hint: failure is harmless
 #endif
