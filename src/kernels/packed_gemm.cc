@@ -52,8 +52,12 @@ GemmIsa AutoIsa() {
 constexpr size_t kHugePage = size_t{2} << 20;
 float* AllocWeights(size_t floats) {
   const size_t bytes = floats * sizeof(float);
-  const char* env = std::getenv("PARALLAX_HUGEPAGES");
-  const bool huge = bytes >= kHugePage && !(env != nullptr && std::string(env) == "off");
+  // The switch is read per matrix (so a session loaded with it set keeps it), but only for
+  // large ones: FusedAttention packs small matrices on every run.
+  const bool huge = bytes >= kHugePage && [] {
+    const char* env = std::getenv("PARALLAX_HUGEPAGES");
+    return env == nullptr || std::strcmp(env, "off") != 0;
+  }();
   const size_t align = huge ? kHugePage : 64;
   void* p = nullptr;  // posix_memalign: no size-multiple-of-alignment rule (aligned_alloc has one)
   if (posix_memalign(&p, align, std::max<size_t>(bytes, 64)) != 0) throw std::bad_alloc();
